@@ -1,0 +1,52 @@
+import converter from 'openapi-to-postmanv2';
+import type { Contract } from './load.js';
+
+export interface PostmanCollection {
+  info: { name: string; schema: string; [key: string]: unknown };
+  item: unknown[];
+  variable?: { key: string; value?: unknown }[];
+  auth?: unknown;
+  [key: string]: unknown;
+}
+
+/**
+ * Converts one contract into a Postman collection with openapi-to-postmanv2,
+ * then wires it to the manual's Postman environments (App. 1 and 4): requests
+ * use `{{BaseURI…API}}` and the collection authorises with `{{Token}}`, which
+ * is what chapter 2.2.3.1 asks users to set by hand.
+ */
+export function toPostman(contract: Contract): Promise<PostmanCollection> {
+  return new Promise((resolve, reject) => {
+    converter.convertV2(
+      { type: 'json', data: contract.doc },
+      { folderStrategy: 'Tags', parametersResolution: 'Example', requestNameSource: 'Fallback' },
+      (error, result) => {
+        if (error) return reject(new Error(`${contract.name}: ${error.message}`));
+        const output = result?.output?.[0];
+        if (!result?.result || !output) return reject(new Error(`${contract.name}: ${result?.reason ?? 'conversion failed'}`));
+        resolve(wire(output.data as PostmanCollection, contract));
+      },
+    );
+  });
+}
+
+function wire(collection: PostmanCollection, contract: Contract): PostmanCollection {
+  const variable = contract.grex.postmanVariable;
+  if (!variable) return collection;
+  const text = JSON.stringify(collection).replaceAll('{{baseUrl}}', `{{${variable}}}`);
+  const wired = JSON.parse(text) as PostmanCollection;
+  wired.variable = (wired.variable ?? []).filter((entry) => entry.key !== 'baseUrl');
+  wired.auth = { type: 'bearer', bearer: [{ key: 'token', value: '{{Token}}', type: 'string' }] };
+  return wired;
+}
+
+/** A Postman environment in the shape of the manual's Appendix 1, pointing at a running mock. */
+export function mockEnvironment(contracts: Contract[], baseUrl: string): object {
+  const values = [
+    { key: 'Token', value: '', type: 'secret', enabled: true },
+    ...contracts
+      .filter((contract) => contract.grex.postmanVariable)
+      .map((contract) => ({ key: contract.grex.postmanVariable, value: `${baseUrl}/${contract.grex.api}`, enabled: true })),
+  ];
+  return { name: 'G-REX LOCAL grex-harness mock', values, _postman_variable_scope: 'environment' };
+}

@@ -1,0 +1,126 @@
+import { readFileSync } from 'node:fs';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import type { Contract } from '../contracts/lib/load.js';
+import type { OpenApiDocument } from '../contracts/lib/types.js';
+
+const SWAGGER_UI_DIR = dirname(createRequire(import.meta.url).resolve('swagger-ui-dist/package.json'));
+const ASSETS: Record<string, string> = {
+  'swagger-ui.css': 'text/css; charset=utf-8',
+  'swagger-ui-bundle.js': 'text/javascript; charset=utf-8',
+  'favicon-32x32.png': 'image/png',
+  'favicon-16x16.png': 'image/png',
+};
+const assetCache = new Map<string, Buffer>();
+
+/** Where a contract's documentation lives: `{BaseURI}/v{n}/` as on G-REX (manual chapter 5), B2C under /__docs/. */
+export function docsPath(contract: Contract): string {
+  return contract.grex.api === 'b2c' ? '/__docs/b2c/' : `/${contract.grex.api}/${contract.grex.version}/`;
+}
+
+/**
+ * Serves each API's Swagger UI and swagger.json offline, the way G-REX serves
+ * them, plus an index at /__docs/. Answers false when the path is not a
+ * documentation path, so the caller can go on with the API pipeline.
+ */
+export function createDocs(contracts: Contract[]): (req: IncomingMessage, res: ServerResponse, pathname: string) => boolean {
+  const byRoot = new Map(contracts.map((contract) => [docsPath(contract), contract]));
+  return (req, res, pathname) => {
+    if (req.method !== 'GET' && req.method !== 'HEAD') return false;
+    if (pathname === '/__docs' || pathname === '/__docs/') {
+      send(res, 200, 'text/html; charset=utf-8', indexPage(contracts));
+      return true;
+    }
+    const slash = pathname.lastIndexOf('/');
+    const root = pathname.slice(0, slash + 1);
+    const leaf = pathname.slice(slash + 1);
+    const contract = byRoot.get(root) ?? (leaf === '' ? undefined : byRoot.get(`${pathname}/`));
+    if (!contract) return false;
+    if (!byRoot.has(root)) {
+      res.writeHead(301, { location: `${pathname}/`, 'content-length': '0' }).end();
+      return true;
+    }
+    if (leaf === '' || leaf === 'index.html') {
+      send(res, 200, 'text/html; charset=utf-8', swaggerPage(contract));
+    } else if (leaf === 'swagger.json') {
+      send(res, 200, 'application/json; charset=utf-8', JSON.stringify(servedDocument(contract.doc, req.headers.host), null, 2));
+    } else if (ASSETS[leaf]) {
+      let asset = assetCache.get(leaf);
+      if (!asset) assetCache.set(leaf, (asset = readFileSync(join(SWAGGER_UI_DIR, leaf))));
+      send(res, 200, ASSETS[leaf], asset, 'public, max-age=3600');
+    } else {
+      return false;
+    }
+    return true;
+  };
+}
+
+/** The contract as served: the local server first, at the host the browser used, so "Try it out" hits the mock. */
+export function servedDocument(doc: OpenApiDocument, host: string | undefined): OpenApiDocument {
+  if (!host || !doc.servers) return doc;
+  const servers = doc.servers.map((server) => {
+    const local = /^http:\/\/127\.0\.0\.1:\d+(\/.*)?$/.exec(server.url);
+    return local ? { ...server, url: `http://${host}${local[1] ?? ''}` } : server;
+  });
+  servers.sort((a, b) => Number(b.url.startsWith(`http://${host}`)) - Number(a.url.startsWith(`http://${host}`)));
+  return { ...doc, servers };
+}
+
+function send(res: ServerResponse, status: number, type: string, body: string | Buffer, cache = 'no-cache'): void {
+  const payload = typeof body === 'string' ? Buffer.from(body) : body;
+  res.writeHead(status, { 'content-type': type, 'content-length': payload.length, 'cache-control': cache });
+  res.end(res.req.method === 'HEAD' ? undefined : payload);
+}
+
+const escapeHtml = (text: string): string =>
+  text.replace(/[&<>"']/g, (char) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[char] ?? char);
+
+function swaggerPage(contract: Contract): string {
+  const title = escapeHtml(`${contract.doc.info.title} ${contract.grex.version}`);
+  return `<!DOCTYPE html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<title>${title}</title>
+<link rel="stylesheet" href="./swagger-ui.css">
+<link rel="icon" type="image/png" href="./favicon-32x32.png" sizes="32x32">
+</head>
+<body>
+<div id="swagger-ui"></div>
+<script src="./swagger-ui-bundle.js"></script>
+<script>
+window.ui = SwaggerUIBundle({
+  url: './swagger.json',
+  dom_id: '#swagger-ui',
+  deepLinking: true,
+  validatorUrl: null,
+  presets: [SwaggerUIBundle.presets.apis],
+  layout: 'BaseLayout'
+});
+</script>
+</body>
+</html>
+`;
+}
+
+function indexPage(contracts: Contract[]): string {
+  const rows = contracts
+    .map((contract) => {
+      const path = docsPath(contract);
+      const name = escapeHtml(`${contract.doc.info.title} ${contract.grex.version}`);
+      return `<li><a href="${path}">${name}</a> (<a href="${path}swagger.json">swagger.json</a>)</li>`;
+    })
+    .join('\n');
+  return `<!DOCTYPE html>
+<html lang="en">
+<head><meta charset="utf-8"><title>grex-harness: G-REX API documentation</title></head>
+<body>
+<h1>G-REX API documentation (grex-harness mock)</h1>
+<ul>
+${rows}
+</ul>
+</body>
+</html>
+`;
+}
