@@ -21,7 +21,9 @@ export function bundle(raw: OpenApiDocument, common: OpenApiDocument, roles: Rol
     const shared = commonComponents[kind]?.[name];
     if (shared === undefined) throw new Error(`${raw.info.title}: $ref to common.yaml#${pointer}, which does not exist`);
     const local = (components[kind] ??= {});
-    if (local[name] !== undefined && JSON.stringify(local[name]) !== JSON.stringify(shared)) {
+    // `B2CBearer: {$ref: './common.yaml#/components/securitySchemes/B2CBearer'}` names the shared part locally.
+    const alias = local[name]?.$ref === `./common.yaml#${pointer}` || local[name]?.$ref === `#${pointer}`;
+    if (local[name] !== undefined && !alias && JSON.stringify(local[name]) !== JSON.stringify(shared)) {
       throw new Error(`${raw.info.title}: components.${kind}.${name} is defined locally and in common.yaml`);
     }
     local[name] = structuredClone(shared);

@@ -97,7 +97,9 @@ export function checkContract(contract: Contract, set: ContractSet): Violation[]
       report('operation.description', where, `lacks the manual's parts in order: ${HEADINGS.join(', ')}`);
     }
 
-    for (const status of ['429', '500']) if (!operation.responses?.[status]) report('operation.responses', where, `documents no ${status}`);
+    // B2C is Microsoft's service with its own error model (OAuth errors, AADB2C codes); the G-REX envelope rules stop at its door.
+    const grex = contract.grex.api !== 'b2c';
+    if (grex) for (const status of ['429', '500']) if (!operation.responses?.[status]) report('operation.responses', where, `documents no ${status}`);
 
     const body = operation.requestBody ? deref<JsonObject>(doc, operation.requestBody) : undefined;
     for (const [mediaType, media] of Object.entries((body?.content as Record<string, JsonObject>) ?? {})) {
@@ -117,7 +119,7 @@ export function checkContract(contract: Contract, set: ContractSet): Violation[]
       for (const name of ['$top', '$skip']) if (!query.has(name)) report('collection.paging', where, `is a collection GET without ${name}`);
     }
 
-    if (isWrite(method) && body) {
+    if (grex && isWrite(method) && body) {
       const codes = envelopeUses(contract).filter((use) => use.operationId === id && use.status === '400').map((use) => use.code);
       for (const suffix of ['_002', '_004']) {
         if (!codes.some((code) => code.endsWith(suffix))) report('write.codes', where, `400 lists no ${suffix} code`);

@@ -1,4 +1,4 @@
-import { Ajv, type ValidateFunction } from 'ajv';
+import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
 import addFormatsModule from 'ajv-formats';
 import type { OpenApiDocument } from './types.js';
 
@@ -23,15 +23,19 @@ export class SchemaValidator {
     this.ajv.addSchema({ $id: CONTRACT_ID, components: { schemas: toJsonSchema(doc.components?.schemas ?? {}) } });
   }
 
-  /** Compiles (once per schema object) and validates; returns human-readable errors, empty when valid. */
-  validate(schema: object, value: unknown): string[] {
+  /** Compiles (once per schema object) and validates; returns ajv's errors, empty when valid. */
+  check(schema: object, value: unknown): ErrorObject[] {
     let compiled = this.cache.get(schema);
     if (!compiled) {
       compiled = this.ajv.compile(toJsonSchema(schema) as object);
       this.cache.set(schema, compiled);
     }
-    if (compiled(value)) return [];
-    return (compiled.errors ?? []).map((error) => `${error.instancePath || '(root)'} ${error.message ?? 'is invalid'}`.trim());
+    return compiled(value) ? [] : [...(compiled.errors ?? [])];
+  }
+
+  /** As `check`, as human-readable lines. */
+  validate(schema: object, value: unknown): string[] {
+    return this.check(schema, value).map((error) => `${error.instancePath || '(root)'} ${error.message ?? 'is invalid'}`.trim());
   }
 }
 

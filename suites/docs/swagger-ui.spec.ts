@@ -21,7 +21,7 @@ test.describe('API documentation in the browser', () => {
     await expect(operation).toBeVisible();
     await operation.locator('.opblock-summary').click();
     await expect(operation.getByText('Get Accounts for organizations in the domain')).toBeVisible();
-    await expect(operation.getByText('ACCOUNT_008').first()).toBeVisible();
+    await expect(operation.getByText('ACCOUNT_001').first()).toBeVisible();
     expect(outside, `requests that left the machine: ${outside.join(', ')}`).toEqual([]);
     expect(baseURL).toContain('127.0.0.1');
   });

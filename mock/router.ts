@@ -1,0 +1,118 @@
+import type { Contract } from '../contracts/lib/load.js';
+import { operations, type OperationRef } from '../contracts/lib/operations.js';
+
+export interface Route extends OperationRef {
+  contract: Contract;
+  operationId: string;
+  /** The full request path template: `{BaseURI path}{contract path}`. */
+  template: string;
+}
+
+export type Match =
+  | { kind: 'found'; route: Route; params: Record<string, string> }
+  | { kind: 'method'; allowed: string[] }
+  | { kind: 'none' };
+
+interface Segment {
+  /** Lower-cased literal, or null for a templated segment. */
+  literal: string | null;
+  pattern?: RegExp;
+  names?: string[];
+}
+
+interface Node {
+  literals: Map<string, Node>;
+  templated: { segment: Segment; node: Node }[];
+  routes: Map<string, Route>;
+}
+
+const newNode = (): Node => ({ literals: new Map(), templated: [], routes: new Map() });
+
+/** The path the contract's servers put before its paths: `/managementapi` for G-REX APIs, nothing for B2C (its server is the host). */
+export function basePath(contract: Contract): string {
+  return contract.grex.api === 'b2c' ? '' : `/${contract.grex.api}`;
+}
+
+function compileSegment(text: string): Segment {
+  if (!text.includes('{')) return { literal: text.toLowerCase() };
+  const names: string[] = [];
+  const source = text.replace(/\{([^}]+)\}|([^{]+)/g, (_, name: string | undefined, literal: string | undefined) => {
+    if (name) {
+      names.push(name);
+      return '([^/]+?)';
+    }
+    return (literal ?? '').replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+  });
+  return { literal: null, pattern: new RegExp(`^${source}$`, 'i'), names };
+}
+
+/**
+ * Routes requests to contract operations. Literal segments match without
+ * regard to case (ASP.NET routing, which G-REX runs on, ignores it) and win
+ * over templated ones; a path that exists with another method gives 405.
+ */
+export class Router {
+  private readonly root = newNode();
+  readonly routes: Route[] = [];
+
+  constructor(contracts: Contract[]) {
+    for (const contract of contracts) {
+      for (const ref of operations(contract.doc)) {
+        const template = `${basePath(contract)}${ref.path}`;
+        const route: Route = { ...ref, contract, operationId: String(ref.operation.operationId), template };
+        this.routes.push(route);
+        let node = this.root;
+        for (const text of template.split('/').slice(1)) {
+          const segment = compileSegment(text);
+          if (segment.literal !== null) {
+            let next = node.literals.get(segment.literal);
+            if (!next) node.literals.set(segment.literal, (next = newNode()));
+            node = next;
+          } else {
+            let entry = node.templated.find((candidate) => candidate.segment.pattern?.source === segment.pattern?.source);
+            if (!entry) node.templated.push((entry = { segment, node: newNode() }));
+            node = entry.node;
+          }
+        }
+        node.routes.set(ref.method.toUpperCase(), route);
+      }
+    }
+  }
+
+  match(method: string, path: string): Match {
+    const segments = path.split('/').slice(1);
+    const params: Record<string, string> = {};
+    const node = this.walk(this.root, segments, 0, params);
+    if (!node) return { kind: 'none' };
+    const route = node.routes.get(method === 'HEAD' ? 'GET' : method);
+    if (route) return { kind: 'found', route, params };
+    return { kind: 'method', allowed: [...node.routes.keys()] };
+  }
+
+  private walk(node: Node, segments: string[], index: number, params: Record<string, string>): Node | null {
+    if (index === segments.length) return node.routes.size > 0 ? node : null;
+    const raw = segments[index];
+    if (raw === '') return null;
+    const literal = node.literals.get(raw.toLowerCase());
+    if (literal) {
+      const found = this.walk(literal, segments, index + 1, params);
+      if (found) return found;
+    }
+    for (const { segment, node: next } of node.templated) {
+      const match = segment.pattern?.exec(raw);
+      if (!match) continue;
+      const names = segment.names ?? [];
+      let decoded: string[];
+      try {
+        decoded = match.slice(1).map((value) => decodeURIComponent(value));
+      } catch {
+        continue;
+      }
+      names.forEach((name, i) => (params[name] = decoded[i]));
+      const found = this.walk(next, segments, index + 1, params);
+      if (found) return found;
+      for (const name of names) delete params[name];
+    }
+    return null;
+  }
+}
