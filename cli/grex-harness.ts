@@ -13,10 +13,18 @@ const HELP = `grex-harness: a contract-driven G-REX mock and conformance harness
 Usage: grex-harness <command> [options]
 
 Commands:
-  mock      Start the mock: every G-REX API's documentation (Swagger UI and
-            swagger.json) at its real path, on one port.
-              --port N     port (default: $PORT or 4600; 0 picks a free one)
-              --host H     address to listen on (default 127.0.0.1)
+  mock      Start the mock registry: the six G-REX APIs at their real paths,
+            their documentation (Swagger UI, swagger.json), /__admin.
+              --port N          port (default: $PORT or 4600; 0 picks a free one)
+              --host H          address to listen on (default 127.0.0.1)
+              --profile P       fixtures: default, or large (10k accounts,
+                                100k bundles, 200 organisations)
+              --seed N          fixture seed (default 20251105)
+              --self-check      validate every response against its contract;
+                                a mismatch answers 500 and is printed
+              --journal-size N  exchanges kept in memory (default 10000)
+              --journal-file F  also append every exchange to F (NDJSON)
+              --max-body N      largest request body in bytes (default 1048576)
   codes     Print the response-code catalogue derived from the contracts.
               --format F   table (default), markdown, csv or json
   postman   Export each contract as a Postman collection wired to the manual's
@@ -49,25 +57,76 @@ async function main(argv: string[]): Promise<number> {
 }
 
 async function mock(args: string[]): Promise<number> {
-  const { values } = parseArgs({ args, options: { port: { type: 'string' }, host: { type: 'string', default: '127.0.0.1' }, help: { type: 'boolean' } } });
+  const { values } = parseArgs({
+    args,
+    options: {
+      port: { type: 'string' },
+      host: { type: 'string', default: '127.0.0.1' },
+      profile: { type: 'string', default: 'default' },
+      seed: { type: 'string' },
+      'self-check': { type: 'boolean', default: false },
+      'journal-size': { type: 'string', default: '10000' },
+      'journal-file': { type: 'string' },
+      'max-body': { type: 'string', default: '1048576' },
+      help: { type: 'boolean' },
+    },
+  });
   if (values.help) {
     process.stdout.write(HELP);
     return 0;
   }
-  const port = Number(values.port ?? process.env.PORT ?? 4600);
-  if (!Number.isInteger(port) || port < 0 || port > 65535) {
-    process.stderr.write(`grex-harness mock: --port must be an integer from 0 to 65535, got "${values.port ?? process.env.PORT}"\n`);
+  const integer = (name: string, text: string | undefined, min: number, max: number): number | string => {
+    const value = Number(text);
+    return Number.isInteger(value) && value >= min && value <= max ? value : `grex-harness mock: --${name} must be an integer from ${min} to ${max}, got "${text}"\n`;
+  };
+  const checks = {
+    port: integer('port', String(values.port ?? process.env.PORT ?? 4600), 0, 65535),
+    seed: values.seed === undefined ? 0 : integer('seed', values.seed, 0, 2 ** 31 - 1),
+    journal: integer('journal-size', values['journal-size'], 0, 10_000_000),
+    body: integer('max-body', values['max-body'], 1, 1 << 30),
+  };
+  for (const check of Object.values(checks)) {
+    if (typeof check === 'string') {
+      process.stderr.write(check);
+      return 2;
+    }
+  }
+  if (values.profile !== 'default' && values.profile !== 'large') {
+    process.stderr.write(`grex-harness mock: --profile must be default or large, got "${values.profile}"\n`);
     return 2;
   }
   const started = performance.now();
-  const running = await startMock({ port, host: values.host ?? '127.0.0.1' });
+  const running = await startMock({
+    port: checks.port as number,
+    host: values.host ?? '127.0.0.1',
+    profile: values.profile,
+    seed: values.seed === undefined ? undefined : (checks.seed as number),
+    selfCheck: values['self-check'] ?? false,
+    journalCapacity: checks.journal as number,
+    journalSpillFile: values['journal-file'],
+    maxBodyBytes: checks.body as number,
+  });
+  const { app } = running;
   const lines = [`grex-harness mock listening on ${running.url} (ready in ${Math.round(performance.now() - started)} ms)`, '', 'Postman environment (manual Appendix 1/4 variable names):'];
-  for (const contract of running.contracts.contracts) {
+  for (const contract of app.contracts.contracts) {
     if (contract.grex.postmanVariable) lines.push(`  ${contract.grex.postmanVariable.padEnd(31)} ${running.url}/${contract.grex.api}`);
   }
   lines.push('', 'Documentation:', `  ${running.url}/__docs/`);
-  for (const contract of running.contracts.contracts) lines.push(`  ${running.url}${docsPath(contract)}`);
-  lines.push('', 'Ready. Press Ctrl+C to stop.');
+  for (const contract of app.contracts.contracts) lines.push(`  ${running.url}${docsPath(contract)}`);
+  const users = [...app.registry.users.values()].filter((user) => user.status === 'Active');
+  lines.push(
+    '',
+    `Registry: ${app.registry.organizations.size} organisations, ${app.registry.accounts.size} accounts, ${app.registry.bundles.size} bundles; clock at ${app.clock.iso()} (${values.profile} profile).`,
+    `Users (${users.length} active; all: GET ${running.url}/__admin/users), e.g.:`,
+  );
+  for (const user of users.slice(0, 4)) lines.push(`  ${user.username.padEnd(40)} ${user.roles.join(', ')}`);
+  lines.push(
+    '',
+    'A token without a browser:',
+    `  curl -s -X POST ${running.url}/__admin/token -H 'Content-Type: application/json' -d '{"user":"${users[0]?.username ?? 'ib-root'}"}'`,
+    '',
+    'Ready. Press Ctrl+C to stop.',
+  );
   process.stdout.write(`${lines.join('\n')}\n`);
   const stop = (): void => {
     void running.close().then(() => process.exit(0));

@@ -1,0 +1,134 @@
+import type { MockApp } from './app.js';
+import { parseDuration } from './clock.js';
+import { toHar } from './journal.js';
+import type { Outcome } from './outcome.js';
+
+const problem = (status: number, message: string): Outcome => ({ status, body: { error: message } });
+
+function readJson(body: Buffer | null): { ok: true; value: Record<string, unknown> } | { ok: false; outcome: Outcome } {
+  if (!body || body.length === 0) return { ok: true, value: {} };
+  try {
+    const value = JSON.parse(body.toString('utf8')) as unknown;
+    if (typeof value !== 'object' || value === null || Array.isArray(value)) return { ok: false, outcome: problem(400, 'the body must be a JSON object') };
+    return { ok: true, value: value as Record<string, unknown> };
+  } catch (error) {
+    return { ok: false, outcome: problem(400, `the body is not valid JSON: ${(error as Error).message}`) };
+  }
+}
+
+/**
+ * The admin API, off the G-REX paths and never rate-limited: tokens for
+ * fixture users, the clock, reset, the journal and a summary of the state.
+ */
+export function handleAdmin(app: MockApp, method: string, pathname: string, query: URLSearchParams, body: Buffer | null): Outcome {
+  const route = `${method} ${pathname.replace(/\/+$/, '')}`;
+  switch (route) {
+    case 'GET /__admin':
+    case 'GET /__admin/health':
+      return {
+        status: 200,
+        body: { status: 'ok', clock: app.clock.iso(), journal: { size: app.journal.size, recorded: app.journal.recorded }, selfCheckFailures: app.selfCheckFailures },
+      };
+    case 'POST /__admin/token':
+      return token(app, body);
+    case 'GET /__admin/clock':
+      return { status: 200, body: { now: app.clock.iso() } };
+    case 'POST /__admin/clock':
+      return clock(app, body);
+    case 'POST /__admin/reset':
+      app.reset();
+      return { status: 200, body: { reset: true, now: app.clock.iso() } };
+    case 'GET /__admin/journal':
+      return journal(app, query);
+    case 'DELETE /__admin/journal':
+      app.journal.clear();
+      return { status: 200, body: { cleared: true } };
+    case 'GET /__admin/state':
+      return { status: 200, body: state(app) };
+    case 'GET /__admin/users':
+      return {
+        status: 200,
+        body: [...app.registry.users.values()].map((user) => ({
+          username: user.username,
+          displayName: user.displayName,
+          organization: app.registry.organizations.get(user.organizationId)?.name,
+          roles: user.roles,
+          status: user.status,
+        })),
+      };
+    default:
+      return problem(404, `no admin resource ${route}; see GET /__admin/health, POST /__admin/token, GET|POST /__admin/clock, POST /__admin/reset, GET|DELETE /__admin/journal, GET /__admin/state, GET /__admin/users`);
+  }
+}
+
+function token(app: MockApp, body: Buffer | null): Outcome {
+  const parsed = readJson(body);
+  if (!parsed.ok) return parsed.outcome;
+  const { user: username, tenant: tenantName = 'gcrfdemo', lifetimeSeconds } = parsed.value;
+  if (typeof username !== 'string' || !username) return problem(400, 'give {"user": "<username>"}; GET /__admin/users lists them');
+  const user = app.registry.usersByName.get(username.toLowerCase());
+  if (!user) return problem(404, `no fixture user "${username}"; GET /__admin/users lists them`);
+  const tenant = typeof tenantName === 'string' ? app.tokens.tenant(tenantName) : undefined;
+  if (!tenant) return problem(400, `tenant must be one of ${app.tokens.tenants.map((t) => t.name).join(', ')}`);
+  if (lifetimeSeconds !== undefined && (typeof lifetimeSeconds !== 'number' || !Number.isInteger(lifetimeSeconds) || lifetimeSeconds < 1 || lifetimeSeconds > 86_400)) {
+    return problem(400, 'lifetimeSeconds must be an integer from 1 to 86400');
+  }
+  const issued = app.tokens.issueAccessToken({ oid: user.userId, name: user.displayName, email: user.email }, tenant, { lifetimeSeconds: lifetimeSeconds as number | undefined });
+  return {
+    status: 200,
+    body: { access_token: issued.token, token_type: 'Bearer', expires_in: issued.claims.exp - issued.claims.iat, expires_on: issued.claims.exp, user: user.username, tenant: tenant.name },
+  };
+}
+
+function clock(app: MockApp, body: Buffer | null): Outcome {
+  const parsed = readJson(body);
+  if (!parsed.ok) return parsed.outcome;
+  const { now, advance } = parsed.value;
+  if ((now === undefined) === (advance === undefined)) return problem(400, 'give either {"now": "<ISO-8601 instant>"} or {"advance": "<ISO-8601 duration>"}');
+  if (now !== undefined) {
+    const at = typeof now === 'string' && /^\d{4}-\d{2}-\d{2}T/.test(now) ? Date.parse(now) : Number.NaN;
+    if (Number.isNaN(at)) return problem(400, `now must be an ISO-8601 instant such as 2026-11-02T08:00:00Z, got ${JSON.stringify(now)}`);
+    app.clock.set(at);
+  } else {
+    const ms = typeof advance === 'string' ? parseDuration(advance) : null;
+    if (ms === null) return problem(400, `advance must be an ISO-8601 duration such as PT90S or P1D, got ${JSON.stringify(advance)}`);
+    app.clock.advance(ms);
+  }
+  return { status: 200, body: { now: app.clock.iso() } };
+}
+
+function journal(app: MockApp, query: URLSearchParams): Outcome {
+  const limit = query.has('limit') ? Number(query.get('limit')) : undefined;
+  if (limit !== undefined && (!Number.isInteger(limit) || limit < 1)) return problem(400, 'limit must be a positive integer');
+  const entries = app.journal.entries();
+  const chosen = limit ? entries.slice(-limit) : entries;
+  const format = query.get('format') ?? 'ndjson';
+  if (format === 'har') return { status: 200, body: toHar(chosen) };
+  if (format !== 'ndjson') return problem(400, 'format must be ndjson (default) or har');
+  return { status: 200, body: chosen.map((entry) => JSON.stringify(entry)).join('\n') + (chosen.length ? '\n' : ''), contentType: 'application/x-ndjson; charset=utf-8' };
+}
+
+function state(app: MockApp): object {
+  const registry = app.registry;
+  const count = <T>(values: Iterable<T>, key: (value: T) => string): Record<string, number> => {
+    const counts: Record<string, number> = {};
+    for (const value of values) counts[key(value)] = (counts[key(value)] ?? 0) + 1;
+    return counts;
+  };
+  return {
+    clock: app.clock.iso(),
+    organizations: registry.organizations.size,
+    users: registry.users.size,
+    accounts: registry.accounts.size,
+    devices: count(registry.devices.values(), (device) => device.status),
+    bundles: count(registry.bundles.values(), (bundle) => bundle.status),
+    volumeMWh: [...registry.bundles.values()].reduce<Record<string, number>>((sums, bundle) => {
+      sums[bundle.status] = (sums[bundle.status] ?? 0) + bundle.volumeMWh;
+      return sums;
+    }, {}),
+    transactions: count(registry.transactions.values(), (transaction) => transaction.type),
+    scheduled: count(registry.scheduled.values(), (item) => item.status),
+    issuanceRequests: count(registry.issuanceRequests.values(), (item) => item.status),
+    journal: { size: app.journal.size, recorded: app.journal.recorded },
+  };
+}

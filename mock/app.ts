@@ -1,0 +1,404 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { codeCatalogue } from '../contracts/lib/codes.js';
+import type { ContractSet } from '../contracts/lib/load.js';
+import { deref } from '../contracts/lib/operations.js';
+import { SchemaValidator } from '../contracts/lib/schema.js';
+import type { JsonObject } from '../contracts/lib/types.js';
+import { generateRegistry } from '../fixtures/generate.js';
+import { Clock } from './clock.js';
+import { createDocs } from './docs.js';
+import type { RegistryData } from './domain/model.js';
+import { parseFilter, parseOrderBy } from './domain/query.js';
+import { Registry } from './domain/registry.js';
+import { handlers as allHandlers, installers } from './handlers/index.js';
+import type { Caller, Handler, Reply, RequestContext } from './handlers/kit.js';
+import { TokenAuthority, type Tenant } from './identity.js';
+import { Journal, type Decision, type Exchange } from './journal.js';
+import { Codes, type Outcome } from './outcome.js';
+import { Router, type Route } from './router.js';
+import { RequestValidator } from './validation.js';
+import { handleAdmin } from './admin.js';
+
+export interface MockConfig {
+  /** Validate every response against its contract; a mismatch becomes a loud 500 (for tests). */
+  selfCheck: boolean;
+  journalCapacity: number;
+  journalSpillFile?: string;
+  maxBodyBytes: number;
+  profile: 'default' | 'large';
+  seed?: number;
+}
+
+export const DEFAULT_CONFIG: MockConfig = { selfCheck: false, journalCapacity: 10_000, maxBodyBytes: 1_048_576, profile: 'default' };
+
+/** The B2C tenants of the manual's Appendices 2 and 5. DEMO's API app id is not published ("GCR" in App. 5): a stand-in GUID. */
+export const TENANTS: Tenant[] = [
+  {
+    name: 'gcrfdemo',
+    tenantId: '5b1c7f0e-3d0a-4f3e-9a52-6d1f0c3e2a71',
+    policy: 'B2C_1_SignIn',
+    clientId: '9e818394-185c-47e7-8b93-714714bfcf8f',
+    appId: '4c2d6a8e-9b1f-4e3a-8d7c-2f5e1a0b9c3d',
+    replyUrl: 'https://gcrfdemo.b2clogin.com/oauth2/nativeclient',
+  },
+  {
+    name: 'gcrfr',
+    tenantId: '8e2a4c6f-1b3d-4a5e-9c7f-0d2b4e6a8c1e',
+    policy: 'B2C_1_SignIn',
+    clientId: '57652e54-8e9d-49b4-bcb8-402c95e8c020',
+    appId: '57652e54-8e9d-49b4-bcb8-402c95e8c020',
+    replyUrl: 'https://gcrfr.b2clogin.com/oauth2/nativeclient',
+  },
+];
+
+interface RouteMeta {
+  validator: RequestValidator;
+  handler: Handler | undefined;
+  anonymous: boolean;
+  grants: { roles: Set<string>; scope: string }[];
+  /** The codes this operation answers for model validation, content type and `$top` above its maximum. */
+  modelCode?: string;
+  contentTypeCode?: string;
+  topCode?: string;
+  /** Fields a collection can be filtered and ordered by: its item schema's properties. */
+  listFields?: ReadonlySet<string>;
+  schemas: SchemaValidator;
+}
+
+const JSON_TYPE = 'application/json; charset=utf-8';
+
+/**
+ * The mock registry: one request pipeline over the contracts, the domain and
+ * the journal (DESIGN.md):
+ * route (404/405) -> auth (401) -> permission (403) -> validate (_004/_002) -> handler -> self-check -> journal.
+ */
+export class MockApp {
+  readonly router: Router;
+  readonly codes: Codes;
+  readonly clock: Clock;
+  readonly tokens: TokenAuthority;
+  readonly journal: Journal;
+  registry: Registry;
+  selfCheckFailures = 0;
+  private readonly fixtures: RegistryData;
+  private readonly meta = new Map<Route, RouteMeta>();
+  private readonly docs: ReturnType<typeof createDocs>;
+
+  constructor(
+    readonly contracts: ContractSet,
+    readonly config: MockConfig = DEFAULT_CONFIG,
+    handlers: Record<string, Handler> = allHandlers,
+  ) {
+    this.fixtures = generateRegistry({ seed: config.seed, profile: config.profile });
+    this.clock = new Clock(Date.parse(this.fixtures.epoch));
+    this.tokens = new TokenAuthority(this.clock, TENANTS);
+    this.journal = new Journal({ capacity: config.journalCapacity, maxBodyChars: 65_536, spillFile: config.journalSpillFile });
+    this.codes = new Codes(codeCatalogue(contracts));
+    this.router = new Router(contracts.contracts);
+    this.docs = createDocs(contracts.contracts);
+    const validators = new Map(contracts.contracts.map((contract) => [contract, new SchemaValidator(contract.doc)]));
+    for (const route of this.router.routes) {
+      const schemas = validators.get(route.contract) as SchemaValidator;
+      this.meta.set(route, this.describe(route, schemas, handlers[route.operationId]));
+    }
+    this.registry = this.buildRegistry();
+    this.clock.onChange(() => this.registry.tick());
+  }
+
+  /** Back to the fixtures: state, clock and journal. Keys and tokens stay valid. */
+  reset(): void {
+    this.clock.set(Date.parse(this.fixtures.epoch));
+    this.registry = this.buildRegistry();
+    this.journal.clear();
+  }
+
+  private buildRegistry(): Registry {
+    const registry = new Registry(this.fixtures, this.clock);
+    for (const install of installers) install(registry, (code) => this.codes.template(code));
+    registry.tick();
+    return registry;
+  }
+
+  private describe(route: Route, schemas: SchemaValidator, handler: Handler | undefined): RouteMeta {
+    const doc = route.contract.doc;
+    const grants = (route.operation['x-permissions'] ?? []).map((grant) => ({ roles: new Set(grant.roles), scope: grant.scope }));
+    const listed = (status: string): string[] => {
+      const response = route.operation.responses?.[status];
+      if (!response) return [];
+      const content = deref<JsonObject>(doc, response).content as Record<string, JsonObject> | undefined;
+      const examples = (content?.['application/json']?.examples as Record<string, JsonObject> | undefined) ?? {};
+      return Object.values(examples)
+        .map((example) => (deref<JsonObject>(doc, example).value as JsonObject | undefined)?.responseCode)
+        .filter((value): value is string => typeof value === 'string');
+    };
+    const successArea = ['200', '201'].flatMap(listed)[0]?.split('_')[0];
+    const errors = listed('400');
+    const pick = (suffix: string): string | undefined =>
+      errors.find((code) => code.endsWith(suffix) && code.split('_')[0] === successArea) ?? errors.find((code) => code.endsWith(suffix));
+    const ok = route.operation.responses?.['200'];
+    const okSchema = ok ? ((deref<JsonObject>(doc, ok).content as Record<string, JsonObject> | undefined)?.['application/json']?.schema as JsonObject | undefined) : undefined;
+    const resolved = okSchema ? deref<JsonObject>(doc, okSchema) : undefined;
+    const items = resolved?.type === 'array' && resolved.items ? deref<JsonObject>(doc, resolved.items) : undefined;
+    return {
+      validator: new RequestValidator(route, schemas),
+      handler,
+      anonymous: grants.every((grant) => grant.scope === 'public'),
+      grants,
+      modelCode: pick('_002'),
+      contentTypeCode: pick('_004'),
+      topCode: pick('_014'),
+      listFields: items?.properties ? new Set(Object.keys(items.properties as object)) : undefined,
+      schemas,
+    };
+  }
+
+  /** The node:http request listener. */
+  readonly listener = (req: IncomingMessage, res: ServerResponse): void => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    let tooLarge = false;
+    req.on('data', (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > this.config.maxBodyBytes) tooLarge = true;
+      else chunks.push(chunk);
+    });
+    req.on('end', () => {
+      const body = chunks.length === 0 ? null : chunks.length === 1 ? chunks[0] : Buffer.concat(chunks);
+      try {
+        this.handle(req, res, body, tooLarge);
+      } catch (error) {
+        process.stderr.write(`grex-harness: unexpected error on ${req.method} ${req.url}: ${(error as Error).stack}\n`);
+        if (!res.headersSent) this.send(res, req, this.codes.outcome('SYSTEM_001', { correlationId: 'internal' }));
+      }
+    });
+    req.on('error', () => res.destroy());
+  };
+
+  private handle(req: IncomingMessage, res: ServerResponse, body: Buffer | null, tooLarge: boolean): void {
+    const url = req.url ?? '/';
+    const mark = url.indexOf('?');
+    const pathname = mark < 0 ? url : url.slice(0, mark);
+    if (pathname === '/') {
+      res.writeHead(302, { location: '/__docs/', 'content-length': '0' }).end();
+      return;
+    }
+    if (pathname.startsWith('/__admin')) {
+      this.send(res, req, handleAdmin(this, req.method ?? 'GET', pathname, new URLSearchParams(mark < 0 ? '' : url.slice(mark + 1)), body));
+      return;
+    }
+    if (this.docs(req, res, pathname)) return;
+
+    const started = performance.now();
+    const decisions: Decision[] = [];
+    const exchange: Exchange = {
+      id: this.journal.nextId(),
+      startedAt: this.clock.iso(),
+      durationMs: 0,
+      client: req.socket.remoteAddress ?? '',
+      request: { method: req.method ?? 'GET', url, headers: req.headers, body: this.journal.cut(body?.toString('utf8')) },
+      response: { status: 0, headers: {} },
+      decisions,
+    };
+    const outcome = this.pipeline(req, pathname, mark < 0 ? '' : url.slice(mark + 1), body, tooLarge, exchange);
+    const sent = this.send(res, req, outcome);
+    exchange.durationMs = performance.now() - started;
+    exchange.response = { status: outcome.status, headers: sent.headers, body: this.journal.cut(sent.text) };
+    this.journal.record(exchange);
+  }
+
+  private pipeline(req: IncomingMessage, pathname: string, search: string, body: Buffer | null, tooLarge: boolean, exchange: Exchange): Outcome {
+    const decisions = exchange.decisions;
+    const method = req.method ?? 'GET';
+    this.registry.tick();
+    const match = this.router.match(method, pathname);
+    if (match.kind === 'none') {
+      decisions.push({ stage: 'route', outcome: 'reject', code: 'ROUTE_001' });
+      return this.codes.outcome('ROUTE_001', { path: pathname });
+    }
+    if (match.kind === 'method') {
+      decisions.push({ stage: 'route', outcome: 'reject', code: 'ROUTE_005' });
+      return this.codes.outcome('ROUTE_005', { method, allowed: match.allowed.join(', ') }, { allow: match.allowed.join(', ') });
+    }
+    const { route } = match;
+    const meta = this.meta.get(route) as RouteMeta;
+    exchange.operationId = route.operationId;
+    decisions.push({ stage: 'route', outcome: 'pass', detail: route.operationId });
+
+    if (tooLarge) {
+      decisions.push({ stage: 'validate', outcome: 'reject', code: 'REQUEST_013' });
+      return this.codes.outcome('REQUEST_013', { limit: this.config.maxBodyBytes });
+    }
+
+    let caller: Caller | null = null;
+    if (!meta.anonymous) {
+      const identified = this.identify(req.headers.authorization);
+      if (typeof identified === 'string') {
+        decisions.push({ stage: 'auth', outcome: 'reject', code: 'AUTH_001', detail: identified });
+        return this.codes.outcome('AUTH_001', {}, { 'www-authenticate': `Bearer error="invalid_token", error_description="${identified}"` });
+      }
+      exchange.user = identified.user.username;
+      exchange.organization = identified.organization.organizationId;
+      let scope: Caller['scope'] | undefined;
+      for (const grant of meta.grants) {
+        if (![...identified.roles].some((role) => grant.roles.has(role))) continue;
+        if (grant.scope === 'domain') scope = 'domain';
+        else scope ??= 'organisation';
+      }
+      if (!scope) {
+        decisions.push({ stage: 'auth', outcome: 'reject', code: 'AUTH_003', detail: `roles ${[...identified.roles].join(', ')}` });
+        return this.codes.outcome('AUTH_003');
+      }
+      caller = { ...identified, scope };
+      decisions.push({ stage: 'auth', outcome: 'pass', detail: `${identified.user.username} (${scope})` });
+    }
+
+    const check = meta.validator.check(matchParams(match), new URLSearchParams(search), req.headers, body);
+    if (!check.ok) {
+      const outcome = this.invalid(route, meta, check.kind, check.fields);
+      decisions.push({ stage: 'validate', outcome: 'reject', code: outcome.code, detail: check.details.join('; ') });
+      return outcome;
+    }
+    decisions.push({ stage: 'validate', outcome: 'pass' });
+
+    const context: RequestContext = {
+      route,
+      path: check.value.path,
+      query: check.value.query,
+      body: check.value.body,
+      headers: req.headers,
+      caller,
+      registry: this.registry,
+      clock: this.clock,
+    };
+    let outcome: Outcome;
+    try {
+      outcome = meta.handler ? this.render(meta.handler(context), context, meta) : this.fromExample(route);
+      decisions.push({ stage: 'domain', outcome: outcome.status < 400 ? 'pass' : 'reject', code: outcome.code, detail: meta.handler ? undefined : 'answered from the contract example' });
+    } catch (error) {
+      const correlationId = this.registry.newId();
+      process.stderr.write(`grex-harness: ${route.operationId} failed (correlation id ${correlationId}): ${(error as Error).stack}\n`);
+      decisions.push({ stage: 'domain', outcome: 'error', code: 'SYSTEM_001', detail: (error as Error).message });
+      return this.codes.outcome('SYSTEM_001', { correlationId });
+    }
+    if (this.config.selfCheck) {
+      const problems = this.selfCheck(route, meta, outcome);
+      if (problems.length) {
+        this.selfCheckFailures++;
+        const detail = `${route.operationId} answered ${outcome.status} against its contract: ${problems.join('; ')}`;
+        process.stderr.write(`grex-harness SELF-CHECK FAILED: ${detail}\n`);
+        decisions.push({ stage: 'response', outcome: 'error', detail });
+        return { status: 500, body: { statusCode: 500, responseCode: 'SYSTEM_001', responseMessage: `Self-check failed: ${detail}` }, headers: { 'x-grex-self-check': 'failed' }, code: 'SYSTEM_001' };
+      }
+    }
+    return outcome;
+  }
+
+  private identify(header: string | undefined): { user: Caller['user']; organization: Caller['organization']; roles: Set<string> } | string {
+    if (!header) return 'no Authorization header';
+    const match = /^Bearer\s+(\S+)\s*$/i.exec(header);
+    if (!match) return 'the Authorization header is not "Bearer {token}"';
+    const verification = this.tokens.verify(match[1]);
+    if (!verification.ok) return verification.reason;
+    const user = this.registry.users.get(verification.claims.oid);
+    if (!user) return 'the user is not known to G-REX';
+    if (user.status !== 'Active') return `the user is ${user.status.toLowerCase()}`;
+    const organization = this.registry.organizations.get(user.organizationId);
+    if (!organization || organization.status !== 'Active') return "the user's organisation is not active";
+    return { user, organization, roles: new Set(user.roles) };
+  }
+
+  private invalid(route: Route, meta: RouteMeta, kind: 'content-type' | 'model', fields: string[]): Outcome {
+    if (kind === 'content-type' && meta.contentTypeCode) return this.codes.outcome(meta.contentTypeCode);
+    if (meta.topCode && fields.length === 1 && fields[0] === '$top') return this.codes.outcome(meta.topCode);
+    if (meta.modelCode) return this.codes.outcome(meta.modelCode, { 'model fields': fields.join(', '), fields: fields.join(', ') });
+    // B2C has no envelope: OAuth's own error (its full behaviour arrives with the B2C issue).
+    return {
+      status: 400,
+      body: { error: 'invalid_request', error_description: `AADB2C90083: The request is missing required parameter: ${fields.join(', ')}.` },
+      code: 'AADB2C90083',
+    };
+  }
+
+  private render(reply: Reply, context: RequestContext, meta: RouteMeta): Outcome {
+    switch (reply.kind) {
+      case 'code':
+        return this.codes.outcome(reply.code, reply.params);
+      case 'json':
+        return { status: reply.status, body: reply.body, headers: reply.headers };
+      case 'raw':
+        return { status: reply.status, body: reply.body, contentType: reply.contentType, headers: reply.headers };
+      case 'list':
+        return this.page(reply.items, context, meta);
+    }
+  }
+
+  /** `$filter`, `$orderby`, `$skip`, `$top` over a collection, for every collection GET alike. */
+  private page(items: readonly object[], context: RequestContext, meta: RouteMeta): Outcome {
+    const fields = meta.listFields ?? new Set<string>();
+    let rows = items as readonly Record<string, unknown>[];
+    const filter = context.query.$filter;
+    if (typeof filter === 'string') {
+      const parsed = parseFilter(filter, fields);
+      if (!parsed.ok) return this.queryProblem(meta, '$filter');
+      rows = rows.filter(parsed.value);
+    }
+    const orderBy = context.query.$orderby;
+    if (typeof orderBy === 'string') {
+      const parsed = parseOrderBy(orderBy, fields);
+      if (!parsed.ok) return this.queryProblem(meta, '$orderby');
+      rows = [...rows].sort(parsed.value);
+    }
+    const skip = typeof context.query.$skip === 'number' ? context.query.$skip : 0;
+    const top = typeof context.query.$top === 'number' ? context.query.$top : 100;
+    return { status: 200, body: rows.slice(skip, skip + top) };
+  }
+
+  private queryProblem(meta: RouteMeta, field: string): Outcome {
+    if (!meta.modelCode) return { status: 400, body: { error: 'invalid_request', error_description: `invalid ${field}` } };
+    return this.codes.outcome(meta.modelCode, { 'model fields': field, fields: field });
+  }
+
+  /** Operations without a domain handler answer their contract's first success example. */
+  private fromExample(route: Route): Outcome {
+    const doc = route.contract.doc;
+    for (const [status, reference] of Object.entries(route.operation.responses ?? {})) {
+      if (!/^2/.test(status)) continue;
+      const response = deref<JsonObject>(doc, reference);
+      for (const [mediaType, media] of Object.entries((response.content as Record<string, JsonObject>) ?? {})) {
+        const examples = Object.values((media.examples as Record<string, JsonObject>) ?? {});
+        const example = 'example' in media ? media.example : examples.length ? deref<JsonObject>(doc, examples[0]).value : undefined;
+        if (example === undefined) continue;
+        return typeof example === 'string' ? { status: Number(status), body: example, contentType: mediaType } : { status: Number(status), body: example };
+      }
+      return { status: Number(status) };
+    }
+    return { status: 204 };
+  }
+
+  private selfCheck(route: Route, meta: RouteMeta, outcome: Outcome): string[] {
+    const response = route.operation.responses?.[String(outcome.status)] ?? route.operation.responses?.default;
+    if (!response) return [`status ${outcome.status} is not documented`];
+    const content = deref<JsonObject>(route.contract.doc, response).content as Record<string, JsonObject> | undefined;
+    if (!content || outcome.body === undefined) return [];
+    const mediaType = outcome.contentType?.split(';')[0] ?? 'application/json';
+    const media = content[mediaType];
+    if (!media) return [`${mediaType} is not documented for ${outcome.status}`];
+    if (!media.schema || mediaType !== 'application/json') return [];
+    return meta.schemas.validate(media.schema as object, outcome.body);
+  }
+
+  /** Writes an outcome; returns what was sent, for the journal. */
+  send(res: ServerResponse, req: IncomingMessage, outcome: Outcome): { headers: Record<string, string | number>; text?: string } {
+    const raw = typeof outcome.body === 'string' || Buffer.isBuffer(outcome.body);
+    const text = outcome.body === undefined ? undefined : raw ? undefined : JSON.stringify(outcome.body);
+    const payload = text !== undefined ? Buffer.from(text) : raw ? Buffer.from(outcome.body as string | Buffer) : undefined;
+    const headers: Record<string, string | number> = { ...outcome.headers };
+    if (payload) headers['content-type'] = outcome.contentType ?? JSON_TYPE;
+    headers['content-length'] = payload?.length ?? 0;
+    res.writeHead(outcome.status, headers);
+    res.end(req.method === 'HEAD' ? undefined : payload);
+    return { headers, text: text ?? (typeof outcome.body === 'string' ? outcome.body : undefined) };
+  }
+}
+
+const matchParams = (match: { params: Record<string, string> }): Record<string, string> => match.params;

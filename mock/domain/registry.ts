@@ -1,0 +1,228 @@
+import { randomUUID } from 'node:crypto';
+import type { Clock } from '../clock.js';
+import {
+  certificateId,
+  certificateSerial,
+  type Account,
+  type AuctionResult,
+  type Cancellation,
+  type CertificateBundle,
+  type CertificateRange,
+  type CodeListEntry,
+  type CodeListName,
+  type IssuanceRequest,
+  type MeasurementData,
+  type Organization,
+  type ProductionDevice,
+  type RegistryData,
+  type ScheduledTransaction,
+  type Transaction,
+  type TransactionType,
+  type User,
+  type UserSecret,
+} from './model.js';
+
+/** A rule's refusal: a code of the contracts and the values for its message. Handlers can answer it as it is. */
+export interface Refusal {
+  kind: 'code';
+  code: string;
+  params?: Record<string, string | number>;
+  refused: true;
+}
+
+export const refuse = (code: string, params?: Record<string, string | number>): Refusal => ({ kind: 'code', code, params, refused: true });
+export const isRefusal = (value: unknown): value is Refusal => typeof value === 'object' && value !== null && (value as Refusal).refused === true;
+
+/** A located piece of a bundle: the serials a request names, inside one bundle. */
+export interface RangePick {
+  bundle: CertificateBundle;
+  start: number;
+  end: number;
+}
+
+const day = (ms: number): string => new Date(ms).toISOString().slice(0, 10);
+
+/**
+ * The registry's state and the primitives every rule builds on: indexes,
+ * picking certificate ranges, splitting bundles, recording transactions, and
+ * the time-driven events (scheduled transactions, expiry) on the mock's clock.
+ * Business rules live in the modules beside this one; this class keeps the
+ * state consistent.
+ */
+export class Registry {
+  readonly issuingBody: { organizationId: string; name: string };
+  readonly organizations = new Map<string, Organization>();
+  readonly users = new Map<string, User>();
+  readonly usersByName = new Map<string, User>();
+  readonly secrets = new Map<string, UserSecret>();
+  readonly accounts = new Map<string, Account>();
+  readonly devices = new Map<string, ProductionDevice>();
+  readonly bundles = new Map<string, CertificateBundle>();
+  readonly bundlesByAccount = new Map<string, Set<CertificateBundle>>();
+  readonly transactions = new Map<string, Transaction>();
+  readonly cancellations = new Map<string, Cancellation>();
+  readonly scheduled = new Map<string, ScheduledTransaction>();
+  readonly measurements = new Map<string, MeasurementData>();
+  readonly issuanceRequests = new Map<string, IssuanceRequest>();
+  readonly codeLists: Record<CodeListName, CodeListEntry[]>;
+  readonly auctions: AuctionResult[];
+  /** Fingerprints of recent writes per organisation, for duplicate detection (TRANSACTION_025). */
+  readonly recentWrites = new Map<string, number>();
+  /** Exports awaiting the AIB Hub's answer (transaction ids). */
+  readonly pendingExports = new Set<string>();
+  /** The earliest `executeAt` of a Scheduled item, so a request need not look at them all. */
+  nextDueAt = Number.POSITIVE_INFINITY;
+  nextCertificate: number;
+  /** Hooks run by `tick` when the clock has moved: scheduled transactions, expiry. */
+  private readonly timers: ((now: number) => void)[] = [];
+  private lastDay = '';
+
+  constructor(
+    data: RegistryData,
+    readonly clock: Clock,
+  ) {
+    const copy = structuredClone(data);
+    this.issuingBody = copy.issuingBody;
+    for (const organization of copy.organizations) this.organizations.set(organization.organizationId, organization);
+    for (const { password, ...user } of copy.users) {
+      this.users.set(user.userId, user);
+      this.usersByName.set(user.username.toLowerCase(), user);
+      this.secrets.set(user.userId, { password });
+    }
+    for (const account of copy.accounts) this.accounts.set(account.accountNumber, account);
+    for (const device of copy.devices) this.devices.set(device.gsrn, device);
+    for (const bundle of copy.bundles) this.addBundle(bundle);
+    for (const transaction of copy.transactions) this.transactions.set(transaction.transactionId, transaction);
+    for (const cancellation of copy.cancellations) this.cancellations.set(cancellation.transactionId, cancellation);
+    for (const item of copy.scheduled) this.scheduled.set(item.scheduledTransactionId, item);
+    for (const item of copy.measurements) this.measurements.set(item.measurementDataId, item);
+    for (const item of copy.issuanceRequests) this.issuanceRequests.set(item.issuanceRequestId, item);
+    this.codeLists = copy.codeLists;
+    this.auctions = copy.auctions;
+    this.nextCertificate = copy.nextCertificate;
+    for (const transaction of this.transactions.values()) {
+      if (transaction.type === 'Export' && transaction.status === 'Pending') this.pendingExports.add(transaction.transactionId);
+    }
+    this.refreshDue();
+  }
+
+  refreshDue(): void {
+    this.nextDueAt = Number.POSITIVE_INFINITY;
+    for (const item of this.scheduled.values()) {
+      if (item.status === 'Scheduled') this.nextDueAt = Math.min(this.nextDueAt, Date.parse(item.executeAt));
+    }
+  }
+
+  newId(): string {
+    return randomUUID();
+  }
+
+  now(): string {
+    return this.clock.iso();
+  }
+
+  today(): string {
+    return day(this.clock.now());
+  }
+
+  /** Registers a time-driven rule; `tick` runs it whenever the clock has moved past a request. */
+  onTick(timer: (now: number) => void): void {
+    this.timers.push(timer);
+  }
+
+  /** Called before every request and after every clock change: lets due events happen, in clock order. */
+  tick(): void {
+    const now = this.clock.now();
+    for (const timer of this.timers) timer(now);
+    this.lastDay = day(now);
+  }
+
+  dayChanged(): boolean {
+    return day(this.clock.now()) !== this.lastDay;
+  }
+
+  code(list: CodeListName, code: string): CodeListEntry | undefined {
+    return this.codeLists[list].find((entry) => entry.code === code);
+  }
+
+  accountsOf(organizationId: string): Account[] {
+    return [...this.accounts.values()].filter((account) => account.organizationId === organizationId);
+  }
+
+  bundlesIn(accountNumber: string): CertificateBundle[] {
+    return [...(this.bundlesByAccount.get(accountNumber) ?? [])];
+  }
+
+  addBundle(bundle: CertificateBundle): void {
+    this.bundles.set(bundle.bundleId, bundle);
+    let held = this.bundlesByAccount.get(bundle.accountNumber);
+    if (!held) this.bundlesByAccount.set(bundle.accountNumber, (held = new Set()));
+    held.add(bundle);
+  }
+
+  /** Finds the bundle of an account holding a whole range; null when no one bundle holds it. */
+  pick(accountNumber: string, range: CertificateRange): RangePick | null {
+    const start = certificateSerial(range.startCertificateId);
+    const end = certificateSerial(range.endCertificateId);
+    if (start === null || end === null || end < start) return null;
+    for (const bundle of this.bundlesByAccount.get(accountNumber) ?? []) {
+      const first = certificateSerial(bundle.startCertificateId) ?? -1;
+      const last = certificateSerial(bundle.endCertificateId) ?? -1;
+      if (start >= first && end <= last) return { bundle, start, end };
+    }
+    return null;
+  }
+
+  /**
+   * Cuts a picked range out of its bundle: the parts before and after stay
+   * where they were, with the same issuance id, and the picked part is
+   * returned as its own bundle (the same object when the range is the whole
+   * bundle). Volume is conserved by construction.
+   */
+  carve(pick: RangePick): CertificateBundle {
+    const { bundle, start, end } = pick;
+    const first = certificateSerial(bundle.startCertificateId) as number;
+    const last = certificateSerial(bundle.endCertificateId) as number;
+    if (start === first && end === last) return bundle;
+    const piece = (from: number, to: number): CertificateBundle => ({
+      ...bundle,
+      bundleId: this.newId(),
+      startCertificateId: certificateId(from),
+      endCertificateId: certificateId(to),
+      volumeMWh: to - from + 1,
+    });
+    const taken = piece(start, end);
+    if (start > first && end < last) this.addBundle(piece(end + 1, last));
+    const keepFrom = start > first ? first : end + 1;
+    const keepTo = start > first ? start - 1 : last;
+    bundle.startCertificateId = certificateId(keepFrom);
+    bundle.endCertificateId = certificateId(keepTo);
+    bundle.volumeMWh = keepTo - keepFrom + 1;
+    this.addBundle(taken);
+    return taken;
+  }
+
+  /** Moves a bundle to another account (and status), keeping the index right. */
+  place(bundle: CertificateBundle, accountNumber: string, status = bundle.status): void {
+    this.bundlesByAccount.get(bundle.accountNumber)?.delete(bundle);
+    bundle.accountNumber = accountNumber;
+    bundle.status = status;
+    this.addBundle(bundle);
+  }
+
+  record(type: TransactionType, fields: Partial<Transaction> & { bundles: CertificateRange[]; volumeMWh: number }): Transaction {
+    const now = this.now();
+    const transaction: Transaction = {
+      transactionId: this.newId(),
+      type,
+      status: 'Completed',
+      createdAt: now,
+      completedAt: now,
+      fromAccountNumber: null,
+      toAccountNumber: null,
+      ...fields,
+    };
+    this.transactions.set(transaction.transactionId, transaction);
+    return transaction;
+  }
+}

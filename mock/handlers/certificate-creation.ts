@@ -1,0 +1,3 @@
+import type { Handler } from './kit.js';
+
+export const certificateCreationHandlers: Record<string, Handler> = {};

@@ -1,0 +1,3 @@
+import type { Handler } from './kit.js';
+
+export const managementHandlers: Record<string, Handler> = {};

@@ -1,0 +1,100 @@
+import type { Transaction } from '../domain/model.js';
+import type { Registry } from '../domain/registry.js';
+import {
+  cancel,
+  exportCertificates,
+  rangeProblems,
+  schedule,
+  transfer,
+  unschedule,
+  withdraw,
+  type CancellationRequest,
+  type ExportRequest,
+  type ScheduledItem,
+  type TransferRequest,
+  type WithdrawalRequest,
+} from '../domain/transactions.js';
+import { callerOf, code, json, list, type Handler, type RequestContext } from './kit.js';
+
+/** Account numbers of the caller's organisation: what an account holder may see. */
+function ownAccounts(registry: Registry, organizationId: string): Set<string> {
+  return new Set(registry.accountsOf(organizationId).map((account) => account.accountNumber));
+}
+
+const concerns = (transaction: Transaction, accounts: Set<string>): boolean =>
+  (transaction.fromAccountNumber !== null && accounts.has(transaction.fromAccountNumber)) || (transaction.toAccountNumber !== null && accounts.has(transaction.toAccountNumber));
+
+const newestFirst = (a: { createdAt: string }, b: { createdAt: string }): number => b.createdAt.localeCompare(a.createdAt);
+
+function visibleTransactions(context: RequestContext): Transaction[] {
+  const caller = callerOf(context);
+  const all = [...context.registry.transactions.values()];
+  if (caller.scope === 'domain') return all.sort(newestFirst);
+  const accounts = ownAccounts(context.registry, caller.organization.organizationId);
+  return all.filter((transaction) => concerns(transaction, accounts)).sort(newestFirst);
+}
+
+function oneTransaction(context: RequestContext) {
+  const transaction = visibleTransactions(context).find((candidate) => candidate.transactionId === context.path.transactionId);
+  return transaction ? json(transaction) : code('TRANSACTION_001');
+}
+
+/** Range checks the schema cannot express answer the operation's `_002`, naming the fields. */
+function invalidRanges(area: string, ranges: TransferRequest['bundles'], prefix = 'bundles') {
+  const fields = rangeProblems(ranges, prefix);
+  return fields.length ? code(`${area}_002`, { 'model fields': fields.join(', ') }) : null;
+}
+
+const writer = (context: RequestContext) => ({ organizationId: callerOf(context).organization.organizationId });
+
+const created = (result: Transaction | { kind: 'code'; code: string }) =>
+  'transactionId' in result ? code(result.type === 'Withdrawal' ? 'WITHDRAWAL_201' : 'TRANSACTION_201', { 'Transaction Id': result.transactionId }) : result;
+
+export const transactionHandlers: Record<string, Handler> = {
+  ahGetTransactions: (context) => list(visibleTransactions(context)),
+  ibGetTransactions: (context) => list(visibleTransactions(context)),
+  ahGetTransaction: oneTransaction,
+  ibGetTransaction: oneTransaction,
+
+  ahCreateTransfer: (context) => {
+    const body = context.body as TransferRequest;
+    return invalidRanges('TRANSACTION', body.bundles) ?? created(transfer(context.registry, writer(context), body));
+  },
+  ahCreateExport: (context) => {
+    const body = context.body as ExportRequest;
+    return invalidRanges('TRANSACTION', body.bundles) ?? created(exportCertificates(context.registry, writer(context), body));
+  },
+  ahCreateCancellation: (context) => {
+    const body = context.body as CancellationRequest;
+    const ranges = invalidRanges('TRANSACTION', body.bundles);
+    if (ranges) return ranges;
+    if (body.consumptionPeriodEnd < body.consumptionPeriodStart) return code('TRANSACTION_002', { 'model fields': 'consumptionPeriodEnd' });
+    return created(cancel(context.registry, writer(context), body));
+  },
+  ibCreateWithdrawal: (context) => {
+    const body = context.body as WithdrawalRequest;
+    if (!body.reason.trim()) return code('WITHDRAWAL_002', { 'model fields': 'reason' });
+    return invalidRanges('WITHDRAWAL', body.bundles) ?? created(withdraw(context.registry, body));
+  },
+
+  ahGetScheduledTransactions: (context) => {
+    const accounts = ownAccounts(context.registry, callerOf(context).organization.organizationId);
+    return list([...context.registry.scheduled.values()].filter((item) => accounts.has(item.fromAccountNumber)).sort((a, b) => a.executeAt.localeCompare(b.executeAt)));
+  },
+  ahGetScheduledTransaction: (context) => {
+    const item = context.registry.scheduled.get(String(context.path.scheduledTransactionId));
+    const accounts = ownAccounts(context.registry, callerOf(context).organization.organizationId);
+    return item && accounts.has(item.fromAccountNumber) ? json(item) : code('SCHEDULEDTRANSACTION_001');
+  },
+  ahCreateScheduledTransactions: (context) => {
+    const items = context.body as ScheduledItem[];
+    const fields = items.flatMap((item, index) => rangeProblems(item.bundles, `[${index}].bundles`));
+    if (fields.length) return code('SCHEDULEDTRANSACTION_002', { 'model fields': fields.join(', ') });
+    const result = schedule(context.registry, writer(context), items);
+    return Array.isArray(result) ? code('SCHEDULEDTRANSACTION_201', { Count: result.length }) : result;
+  },
+  ahDeleteScheduledTransaction: (context) => {
+    const result = unschedule(context.registry, writer(context), String(context.path.scheduledTransactionId));
+    return 'refused' in result ? result : code('SCHEDULEDTRANSACTION_203', { 'Scheduled Transaction Id': result.scheduledTransactionId });
+  },
+};

@@ -1,0 +1,82 @@
+import { mkdirSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import type { MockApp } from '../../mock/app.js';
+import { startMock, type RunningMock } from '../../mock/server.js';
+import { ROOT } from './cli.js';
+
+/** Where every test mock spills its journal, for the contract-coverage check that runs after the tests. */
+export const COVERAGE_DIR = join(ROOT, 'reports', 'coverage');
+
+export interface Reply {
+  status: number;
+  headers: Headers;
+  text: string;
+  /** The body parsed as JSON, or undefined when it is not JSON. */
+  json: any;
+}
+
+export interface RequestOptions {
+  token?: string;
+  /** A JSON value (sent as application/json), or a string sent as it is. */
+  body?: unknown;
+  contentType?: string;
+  headers?: Record<string, string>;
+}
+
+export interface TestMock {
+  url: string;
+  app: MockApp;
+  /** An access token for a fixture user, from POST /__admin/token (memoised). */
+  token(username: string): Promise<string>;
+  request(method: string, path: string, options?: RequestOptions): Promise<Reply>;
+  admin(method: string, path: string, body?: unknown): Promise<Reply>;
+  close(): Promise<void>;
+}
+
+/**
+ * A mock in this process, reached over HTTP like any client would, with
+ * self-check on (a response that breaks its contract answers 500) and its
+ * journal spilled to reports/coverage/<name>.ndjson.
+ */
+export async function startTestMock(name: string): Promise<TestMock> {
+  mkdirSync(COVERAGE_DIR, { recursive: true });
+  const spill = join(COVERAGE_DIR, `${name}.ndjson`);
+  rmSync(spill, { force: true });
+  const running: RunningMock = await startMock({ port: 0, host: '127.0.0.1', selfCheck: true, journalSpillFile: spill });
+  const tokens = new Map<string, string>();
+  const request = async (method: string, path: string, options: RequestOptions = {}): Promise<Reply> => {
+    const headers: Record<string, string> = { accept: 'application/json', ...options.headers };
+    if (options.token) headers.authorization = `Bearer ${options.token}`;
+    let body: string | undefined;
+    if (options.body !== undefined) {
+      body = typeof options.body === 'string' ? options.body : JSON.stringify(options.body);
+      headers['content-type'] = options.contentType ?? 'application/json';
+    } else if (options.contentType) headers['content-type'] = options.contentType;
+    const response = await fetch(`${running.url}${path}`, { method, headers, body });
+    const text = await response.text();
+    let json: unknown;
+    try {
+      json = text ? JSON.parse(text) : undefined;
+    } catch {
+      json = undefined;
+    }
+    return { status: response.status, headers: response.headers, text, json };
+  };
+  return {
+    url: running.url,
+    app: running.app,
+    request,
+    admin: (method, path, body) => request(method, path, body === undefined ? {} : { body }),
+    async token(username) {
+      let token = tokens.get(username);
+      if (!token) {
+        const reply = await request('POST', '/__admin/token', { body: { user: username } });
+        if (reply.status !== 200) throw new Error(`no token for ${username}: ${reply.text}`);
+        token = reply.json.access_token as string;
+        tokens.set(username, token);
+      }
+      return token;
+    },
+    close: () => running.close(),
+  };
+}
