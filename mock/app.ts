@@ -254,7 +254,7 @@ export class MockApp {
 
     const check = meta.validator.check(matchParams(match), new URLSearchParams(search), req.headers, body);
     if (!check.ok) {
-      const outcome = this.invalid(route, meta, check.kind, check.fields);
+      const outcome = this.invalid(meta, check.kind, check.fields, check.broke);
       decisions.push({ stage: 'validate', outcome: 'reject', code: outcome.code, detail: check.details.join('; ') });
       return outcome;
     }
@@ -307,10 +307,10 @@ export class MockApp {
     return { user, organization, roles: new Set(user.roles) };
   }
 
-  private invalid(route: Route, meta: RouteMeta, kind: 'content-type' | 'model', fields: string[]): Outcome {
+  private invalid(meta: RouteMeta, kind: 'content-type' | 'model', fields: string[], broke: Record<string, string[]>): Outcome {
     if (kind === 'content-type' && meta.contentTypeCode) return this.codes.outcome(meta.contentTypeCode);
-    if (meta.topCode && fields.length === 1 && fields[0] === '$top') return this.codes.outcome(meta.topCode);
-    if (meta.modelCode) return this.codes.outcome(meta.modelCode, { 'model fields': fields.join(', '), fields: fields.join(', ') });
+    if (meta.topCode && fields.length === 1 && broke.$top?.includes('maximum')) return this.codes.outcome(meta.topCode);
+    if (meta.modelCode) return this.codes.naming(meta.modelCode, fields);
     // B2C has no envelope: OAuth's own error (its full behaviour arrives with the B2C issue).
     return {
       status: 400,
@@ -355,7 +355,7 @@ export class MockApp {
 
   private queryProblem(meta: RouteMeta, field: string): Outcome {
     if (!meta.modelCode) return { status: 400, body: { error: 'invalid_request', error_description: `invalid ${field}` } };
-    return this.codes.outcome(meta.modelCode, { 'model fields': field, fields: field });
+    return this.codes.naming(meta.modelCode, [field]);
   }
 
   /** Operations without a domain handler answer their contract's first success example. */

@@ -52,6 +52,12 @@ export class Codes {
     return { statusCode: entry.status, responseCode: code, responseMessage: message };
   }
 
+  /** For validation codes, whose one placeholder names the failing fields whatever the contract calls it ({model fields}, {parameters}). */
+  naming(code: string, fields: string[]): Outcome {
+    const params = Object.fromEntries([...this.template(code).matchAll(/\{([^}]+)\}/g)].map((match) => [match[1], fields.join(', ')]));
+    return this.outcome(code, params);
+  }
+
   outcome(code: string, params: Record<string, string | number> = {}, headers?: Record<string, string>): Outcome {
     const body = this.envelope(code, params);
     return { status: body.statusCode, body, code, headers };

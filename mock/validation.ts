@@ -14,7 +14,7 @@ export interface ValidRequest {
 export type RequestCheck =
   | { ok: true; value: ValidRequest }
   /** `content-type`: the body's media type is not one the operation takes (`_004`). `model`: values break the contract (`_002`). */
-  | { ok: false; kind: 'content-type' | 'model'; fields: string[]; details: string[] };
+  | { ok: false; kind: 'content-type' | 'model'; fields: string[]; details: string[]; /** The JSON Schema keywords each field broke (`maximum`, `required`…). */ broke: Record<string, string[]> };
 
 interface ParameterRule {
   name: string;
@@ -94,6 +94,7 @@ export class RequestValidator {
   check(params: Record<string, string>, query: URLSearchParams, headers: Record<string, string | string[] | undefined>, body: Buffer | null): RequestCheck {
     const fields: string[] = [];
     const details: string[] = [];
+    const broke: Record<string, string[]> = {};
     const value: ValidRequest = { path: {}, query: {}, body: undefined, mediaType: null };
     for (const rule of this.parameters) {
       const raw = rule.in === 'path' ? params[rule.name] : rule.in === 'query' ? query.get(rule.name) : headers[rule.name.toLowerCase()];
@@ -110,6 +111,7 @@ export class RequestValidator {
       if (errors.length) {
         fields.push(rule.name);
         details.push(...errors.map((error) => `${rule.name} ${error.message ?? 'is invalid'}`));
+        broke[rule.name] = errors.map((error) => error.keyword);
         continue;
       }
       if (rule.in === 'path') value.path[rule.name] = converted;
@@ -121,7 +123,8 @@ export class RequestValidator {
       const mediaType = String(headers['content-type'] ?? '').split(';')[0].trim().toLowerCase();
       if (hasBody || mediaType) {
         if (!this.bodySchemas.has(mediaType)) {
-          return { ok: false, kind: 'content-type', fields: ['Content-Type'], details: [`Content-Type "${mediaType || '(none)'}" is not ${[...this.bodySchemas.keys()].join(' or ')}`] };
+          const details = [`Content-Type "${mediaType || '(none)'}" is not ${[...this.bodySchemas.keys()].join(' or ')}`];
+          return { ok: false, kind: 'content-type', fields: ['Content-Type'], details, broke: {} };
         }
         value.mediaType = mediaType;
       }
@@ -147,7 +150,7 @@ export class RequestValidator {
         }
       }
     }
-    if (fields.length) return { ok: false, kind: 'model', fields, details };
+    if (fields.length) return { ok: false, kind: 'model', fields, details, broke };
     return { ok: true, value };
   }
 }

@@ -36,14 +36,24 @@ export function rangeProblems(ranges: CertificateRange[], prefix = 'bundles'): s
 function duplicate(registry: Registry, writer: Writer, kind: string, body: unknown): { seen: boolean; remember: () => void } {
   const key = createHash('sha1').update(`${writer.organizationId}|${kind}|${JSON.stringify(body)}`).digest('base64');
   const now = registry.clock.now();
-  for (const [fingerprint, at] of registry.recentWrites) if (now - at > DUPLICATE_WINDOW_MS) registry.recentWrites.delete(fingerprint);
+  // Oldest first (insertion order), so pruning stops at the first fresh write instead of scanning them all.
+  for (const [fingerprint, at] of registry.recentWrites) {
+    if (now - at <= DUPLICATE_WINDOW_MS) break;
+    registry.recentWrites.delete(fingerprint);
+  }
   const at = registry.recentWrites.get(key);
-  return { seen: at !== undefined && now - at <= DUPLICATE_WINDOW_MS, remember: () => registry.recentWrites.set(key, now) };
+  return {
+    seen: at !== undefined && now - at <= DUPLICATE_WINDOW_MS,
+    remember: () => {
+      registry.recentWrites.delete(key);
+      registry.recentWrites.set(key, now);
+    },
+  };
 }
 
 function ownAccount(registry: Registry, writer: Writer, accountNumber: string): Account | Refusal {
   const account = registry.accounts.get(accountNumber);
-  if (!account || account.organizationId !== writer.organizationId) return refuse('TRANSACTION_003');
+  if (!account || account.organizationId !== writer.organizationId) return refuse('TRANSACTION_003', { 'Account Number': accountNumber });
   if (account.isLocked || account.status !== 'Active') return refuse('TRANSACTION_028');
   return account;
 }
@@ -54,13 +64,16 @@ function pickAll(registry: Registry, accountNumber: string, ranges: CertificateR
   const today = registry.today();
   for (const range of ranges) {
     const pick = registry.pick(accountNumber, range);
-    if (!pick) return refuse('TRANSACTION_026');
+    if (!pick) return outsideBundles(range);
     if (pick.bundle.status === 'Expired' || (pick.bundle.status === 'Active' && pick.bundle.expiryDate < today)) return refuse(notActive === 'TRANSACTION_020' ? 'TRANSACTION_021' : notActive);
     if (pick.bundle.status !== 'Active') return refuse(notActive);
     picks.push(pick);
   }
   return picks;
 }
+
+const outsideBundles = (range: CertificateRange): Refusal =>
+  refuse('TRANSACTION_026', { 'Start Certificate Id': range.startCertificateId, 'End Certificate Id': range.endCertificateId });
 
 const volumeOf = (ranges: CertificateRange[]): number =>
   ranges.reduce((sum, range) => sum + ((certificateSerial(range.endCertificateId) ?? 0) - (certificateSerial(range.startCertificateId) ?? 0) + 1), 0);
@@ -85,28 +98,35 @@ export interface TransferRequest {
 /** The holdings-independent checks of a transfer, shared by `POST Transfers` and scheduled items at insertion. */
 function transferAccounts(registry: Registry, writer: Writer, request: { fromAccountNumber: string; toAccountNumber: string }): { from: Account; to: Account } | Refusal {
   const from = registry.accounts.get(request.fromAccountNumber);
-  if (!from || from.organizationId !== writer.organizationId) return refuse('TRANSACTION_003');
+  if (!from || from.organizationId !== writer.organizationId) return refuse('TRANSACTION_003', { 'Account Number': request.fromAccountNumber });
   if (request.fromAccountNumber === request.toAccountNumber) return refuse('TRANSACTION_022');
   if (from.isLocked || from.status !== 'Active') return refuse('TRANSACTION_028');
   const to = registry.accounts.get(request.toAccountNumber);
-  if (!to) return refuse('TRANSACTION_027');
+  if (!to) return refuse('TRANSACTION_027', { 'Account Number': request.toAccountNumber });
   if (to.isLocked || to.status !== 'Active') return refuse('TRANSACTION_023');
   return { from, to };
 }
 
-/** Transfer rules in the contract's order; `duplicates` is off for scheduled items (their batch was checked). */
-export function transfer(registry: Registry, writer: Writer, request: TransferRequest, duplicates = true): Transaction | Refusal {
+/**
+ * Transfer rules in the contract's order. For a scheduled item, `at` is its
+ * execution time (the transaction is dated then) and duplicates are not
+ * checked (its batch was).
+ */
+export function transfer(registry: Registry, writer: Writer, request: TransferRequest, at?: string): Transaction | Refusal {
+  const duplicates = at === undefined;
   const accounts = transferAccounts(registry, writer, request);
   if ('refused' in accounts) return accounts;
+  // Before the holdings: a re-sent transfer finds its certificates gone, and the loop must be named as such.
+  const seen = duplicates ? duplicate(registry, writer, 'transfer', request) : undefined;
+  if (seen?.seen) return refuse('TRANSACTION_025');
   const picks = pickAll(registry, accounts.from.accountNumber, request.bundles);
   if ('refused' in picks) return picks;
   const standards = new Set(picks.map((pick) => standardOf(registry, pick.bundle)));
   if ([...standards].some((standard) => standard !== accounts.to.standardAssociation)) return refuse('TRANSACTION_024');
-  const seen = duplicates ? duplicate(registry, writer, 'transfer', request) : undefined;
-  if (seen?.seen) return refuse('TRANSACTION_025');
   carveAll(registry, picks, (bundle) => registry.place(bundle, accounts.to.accountNumber));
   seen?.remember();
   return registry.record('Transfer', {
+    ...(at ? { createdAt: at, completedAt: at } : {}),
     fromAccountNumber: accounts.from.accountNumber,
     toAccountNumber: accounts.to.accountNumber,
     bundles: request.bundles,
@@ -130,11 +150,11 @@ export function exportCertificates(registry: Registry, writer: Writer, request: 
   const from = ownAccount(registry, writer, request.fromAccountNumber);
   if ('refused' in from) return from;
   const domain = registry.code('Domains', request.destinationDomain);
-  if (!domain || domain.active !== true || domain.country === 'FR') return refuse('EXPORT_040');
-  const picks = pickAll(registry, from.accountNumber, request.bundles);
-  if ('refused' in picks) return picks;
+  if (!domain || domain.active !== true || domain.country === 'FR') return refuse('EXPORT_040', { 'Destination Domain': request.destinationDomain });
   const seen = duplicate(registry, writer, 'export', request);
   if (seen.seen) return refuse('TRANSACTION_025');
+  const picks = pickAll(registry, from.accountNumber, request.bundles);
+  if ('refused' in picks) return picks;
   carveAll(registry, picks, (bundle) => registry.place(bundle, bundle.accountNumber, 'Reserved'));
   seen.remember();
   const transaction = registry.record('Export', {
@@ -163,15 +183,15 @@ export function cancel(registry: Registry, writer: Writer, request: Cancellation
   const from = ownAccount(registry, writer, request.fromAccountNumber);
   if ('refused' in from) return from;
   if (!request.beneficiaryName?.trim() || !request.beneficiaryCountry) return refuse('CANCELLATION_031');
-  if (!registry.code('CancellationPurposes', request.purpose)?.active) return refuse('CANCELLATION_032');
+  if (!registry.code('CancellationPurposes', request.purpose)?.active) return refuse('CANCELLATION_032', { Purpose: request.purpose });
+  const seen = duplicate(registry, writer, 'cancellation', request);
+  if (seen.seen) return refuse('TRANSACTION_025');
   const picks = pickAll(registry, from.accountNumber, request.bundles);
   if ('refused' in picks) return picks;
   const month = monthOf(request.consumptionPeriodStart);
   if (monthOf(request.consumptionPeriodEnd) !== month || picks.some((pick) => monthOf(pick.bundle.productionPeriodStart) !== month || monthOf(pick.bundle.productionPeriodEnd) !== month)) {
     return refuse('CANCELLATION_030');
   }
-  const seen = duplicate(registry, writer, 'cancellation', request);
-  if (seen.seen) return refuse('TRANSACTION_025');
   carveAll(registry, picks, (bundle) => registry.place(bundle, bundle.accountNumber, 'Cancelled'));
   seen.remember();
   const transaction = registry.record('Cancellation', { fromAccountNumber: from.accountNumber, bundles: request.bundles, volumeMWh: volumeOf(request.bundles) });
@@ -199,8 +219,10 @@ export function withdraw(registry: Registry, request: WithdrawalRequest): Transa
   const picks: RangePick[] = [];
   for (const range of request.bundles) {
     const pick = registry.pick(request.accountNumber, range);
-    if (!pick) return refuse('TRANSACTION_026');
-    if (pick.bundle.status !== 'Active') return refuse('WITHDRAWAL_041');
+    if (!pick) return outsideBundles(range);
+    if (pick.bundle.status !== 'Active') {
+      return refuse('WITHDRAWAL_041', { 'Start Certificate Id': range.startCertificateId, 'End Certificate Id': range.endCertificateId, Status: pick.bundle.status });
+    }
     picks.push(pick);
   }
   carveAll(registry, picks, (bundle) => registry.place(bundle, bundle.accountNumber, 'Withdrawn'));
@@ -217,11 +239,13 @@ export function schedule(registry: Registry, writer: Writer, items: ScheduledIte
   const now = registry.clock.now();
   for (const item of items) {
     const from = registry.accounts.get(item.fromAccountNumber);
-    if (!from || from.organizationId !== writer.organizationId) return refuse('TRANSACTION_003');
+    if (!from || from.organizationId !== writer.organizationId) return refuse('TRANSACTION_003', { 'Account Number': item.fromAccountNumber });
   }
-  for (const item of items) if (Date.parse(item.executeAt) <= now) return refuse('SCHEDULEDTRANSACTION_032');
-  for (const item of items) if (item.fromAccountNumber === item.toAccountNumber) return refuse('TRANSACTION_022');
-  for (const item of items) if (!registry.accounts.has(item.toAccountNumber)) return refuse('TRANSACTION_027');
+  const past = items.findIndex((item) => Date.parse(item.executeAt) <= now);
+  if (past >= 0) return refuse('SCHEDULEDTRANSACTION_032', { 'Item Index': past });
+  if (items.some((item) => item.fromAccountNumber === item.toAccountNumber)) return refuse('TRANSACTION_022');
+  const unknown = items.find((item) => !registry.accounts.has(item.toAccountNumber));
+  if (unknown) return refuse('TRANSACTION_027', { 'Account Number': unknown.toAccountNumber });
   const seen = duplicate(registry, writer, 'schedule', items);
   if (seen.seen) return refuse('TRANSACTION_025');
   seen.remember();
@@ -253,8 +277,8 @@ export function schedule(registry: Registry, writer: Writer, items: ScheduledIte
 export function unschedule(registry: Registry, writer: Writer, id: string): ScheduledTransaction | Refusal {
   const item = registry.scheduled.get(id);
   const owner = item ? registry.accounts.get(item.fromAccountNumber)?.organizationId : undefined;
-  if (!item || owner !== writer.organizationId) return refuse('SCHEDULEDTRANSACTION_001');
-  if (item.status !== 'Scheduled') return refuse('SCHEDULEDTRANSACTION_033');
+  if (!item || owner !== writer.organizationId) return refuse('SCHEDULEDTRANSACTION_001', { 'Scheduled Transaction Id': id });
+  if (item.status !== 'Scheduled') return refuse('SCHEDULEDTRANSACTION_033', { Status: item.status });
   item.status = 'Cancelled';
   item.cancelledAt = registry.now();
   registry.refreshDue();
@@ -279,8 +303,8 @@ function runScheduled(registry: Registry, now: number, messages: (code: string) 
   due.sort((a, b) => a.executeAt.localeCompare(b.executeAt));
   for (const item of due) {
     const owner = registry.accounts.get(item.fromAccountNumber)?.organizationId ?? '';
-    const result = transfer(registry, { organizationId: owner }, item, false);
-    item.executedAt = registry.now();
+    const result = transfer(registry, { organizationId: owner }, item, item.executeAt);
+    item.executedAt = item.executeAt;
     if ('refused' in result) {
       item.status = 'Failed';
       item.failureCode = result.code;

@@ -36,7 +36,7 @@ function visibleTransactions(context: RequestContext): Transaction[] {
 
 function oneTransaction(context: RequestContext) {
   const transaction = visibleTransactions(context).find((candidate) => candidate.transactionId === context.path.transactionId);
-  return transaction ? json(transaction) : code('TRANSACTION_001');
+  return transaction ? json(transaction) : code('TRANSACTION_001', { 'Transaction Id': String(context.path.transactionId) });
 }
 
 /** Range checks the schema cannot express answer the operation's `_002`, naming the fields. */
@@ -84,7 +84,7 @@ export const transactionHandlers: Record<string, Handler> = {
   ahGetScheduledTransaction: (context) => {
     const item = context.registry.scheduled.get(String(context.path.scheduledTransactionId));
     const accounts = ownAccounts(context.registry, callerOf(context).organization.organizationId);
-    return item && accounts.has(item.fromAccountNumber) ? json(item) : code('SCHEDULEDTRANSACTION_001');
+    return item && accounts.has(item.fromAccountNumber) ? json(item) : code('SCHEDULEDTRANSACTION_001', { 'Scheduled Transaction Id': String(context.path.scheduledTransactionId) });
   },
   ahCreateScheduledTransactions: (context) => {
     const items = context.body as ScheduledItem[];

@@ -26,7 +26,7 @@ export interface RequestOptions {
 export interface TestMock {
   url: string;
   app: MockApp;
-  /** An access token for a fixture user, from POST /__admin/token (memoised). */
+  /** An access token for a fixture user, from POST /__admin/token (memoised while valid on the mock's clock). */
   token(username: string): Promise<string>;
   request(method: string, path: string, options?: RequestOptions): Promise<Reply>;
   admin(method: string, path: string, body?: unknown): Promise<Reply>;
@@ -43,7 +43,7 @@ export async function startTestMock(name: string): Promise<TestMock> {
   const spill = join(COVERAGE_DIR, `${name}.ndjson`);
   rmSync(spill, { force: true });
   const running: RunningMock = await startMock({ port: 0, host: '127.0.0.1', selfCheck: true, journalSpillFile: spill });
-  const tokens = new Map<string, string>();
+  const tokens = new Map<string, { token: string; issuedAt: number; expiresOn: number }>();
   const request = async (method: string, path: string, options: RequestOptions = {}): Promise<Reply> => {
     const headers: Record<string, string> = { accept: 'application/json', ...options.headers };
     if (options.token) headers.authorization = `Bearer ${options.token}`;
@@ -68,13 +68,14 @@ export async function startTestMock(name: string): Promise<TestMock> {
     request,
     admin: (method, path, body) => request(method, path, body === undefined ? {} : { body }),
     async token(username) {
-      let token = tokens.get(username);
-      if (!token) {
-        const reply = await request('POST', '/__admin/token', { body: { user: username } });
-        if (reply.status !== 200) throw new Error(`no token for ${username}: ${reply.text}`);
-        token = reply.json.access_token as string;
-        tokens.set(username, token);
-      }
+      const known = tokens.get(username);
+      // A token lives on the mock's clock, which tests move (and reset): a new one unless the clock is well inside its life.
+      const now = running.app.clock.now();
+      if (known && known.issuedAt * 1000 <= now && known.expiresOn * 1000 > now + 60_000) return known.token;
+      const reply = await request('POST', '/__admin/token', { body: { user: username } });
+      if (reply.status !== 200) throw new Error(`no token for ${username}: ${reply.text}`);
+      const { access_token: token, expires_on: expiresOn, expires_in: lifetime } = reply.json as { access_token: string; expires_on: number; expires_in: number };
+      tokens.set(username, { token, issuedAt: expiresOn - lifetime, expiresOn });
       return token;
     },
     close: () => running.close(),

@@ -1,0 +1,264 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { deref } from '../contracts/lib/operations.js';
+import type { JsonObject } from '../contracts/lib/types.js';
+import type { Route } from '../mock/router.js';
+import { startTestMock, type TestMock } from './support/mock.js';
+
+let mock: TestMock;
+before(async () => {
+  mock = await startTestMock('mock-pipeline');
+});
+after(() => mock?.close());
+
+const grexRoutes = (): Route[] => mock.app.router.routes.filter((route) => route.contract.grex.api !== 'b2c');
+const secured = (route: Route): boolean => (route.operation['x-permissions'] ?? []).some((grant) => grant.scope !== 'public');
+/** A request path for a route: every template parameter filled with a harmless value. */
+const pathOf = (route: Route, value = '1'): string => route.template.replace(/\{[^}]+\}/g, value);
+const grantedRoles = (route: Route): Set<string> => new Set((route.operation['x-permissions'] ?? []).flatMap((grant) => grant.roles));
+
+/** An active user holding one of the operation's roles (or none of them). */
+function userFor(route: Route, allowed: boolean): string | undefined {
+  const roles = grantedRoles(route);
+  for (const user of mock.app.registry.users.values()) {
+    if (user.status !== 'Active') continue;
+    const organization = mock.app.registry.organizations.get(user.organizationId);
+    if (organization?.status !== 'Active') continue;
+    if (user.roles.some((role) => roles.has(role)) === allowed) return user.username;
+  }
+  return undefined;
+}
+
+const codesListed = (route: Route, status: string): string[] => {
+  const response = route.operation.responses?.[status];
+  if (!response) return [];
+  const content = deref<JsonObject>(route.contract.doc, response).content as Record<string, JsonObject> | undefined;
+  return Object.keys((content?.['application/json']?.examples as object) ?? {});
+};
+
+describe('401: every secured operation refuses a request without a valid token (manual 6.2)', () => {
+  it('no Authorization header: 401 AUTH_001 with WWW-Authenticate, on every secured operation', async () => {
+    const routes = grexRoutes().filter(secured);
+    assert.ok(routes.length > 60);
+    for (const route of routes) {
+      const reply = await mock.request(route.method.toUpperCase(), pathOf(route));
+      assert.equal(reply.status, 401, `${route.operationId}: ${reply.text}`);
+      assert.equal(reply.json.responseCode, 'AUTH_001', route.operationId);
+      assert.match(reply.headers.get('www-authenticate') ?? '', /^Bearer error="invalid_token"/);
+    }
+  });
+
+  it('a malformed token, a token signed by another key, and a non-Bearer scheme are refused', async () => {
+    const path = '/managementapi/AH/managementapi/Accounts';
+    const good = await mock.token('ib-root');
+    const [head, body] = good.split('.');
+    const forged = `${head}.${body}.${Buffer.from('not the signature').toString('base64url')}`;
+    for (const authorization of ['Bearer abc.def', `Bearer ${forged}`, `Basic ${good}`, 'Bearer', `Bearer ${good}x`]) {
+      const reply = await mock.request('GET', path, { headers: { authorization } });
+      assert.equal(reply.status, 401, authorization.slice(0, 20));
+      assert.equal(reply.json.responseCode, 'AUTH_001');
+    }
+  });
+
+  it('a token expires on the mock clock: valid before, 401 after', async () => {
+    const issued = await mock.admin('POST', '/__admin/token', { user: 'ib-root', lifetimeSeconds: 60 });
+    const token = issued.json.access_token as string;
+    const path = '/masterdataapi/IB/masterdataapi/Technologies';
+    assert.equal((await mock.request('GET', path, { token })).status, 200);
+    await mock.admin('POST', '/__admin/clock', { advance: 'PT61S' });
+    const reply = await mock.request('GET', path, { token });
+    assert.equal(reply.status, 401);
+    assert.match(reply.headers.get('www-authenticate') ?? '', /expired/);
+    await mock.admin('POST', '/__admin/reset');
+  });
+
+  it('the token of an inactive user is refused', async () => {
+    const inactive = [...mock.app.registry.users.values()].find((user) => user.status === 'Inactive');
+    assert.ok(inactive, 'the fixtures have an inactive user');
+    const token = await mock.token(inactive.username);
+    const reply = await mock.request('GET', '/masterdataapi/AH/masterdataapi/Technologies', { token });
+    assert.equal(reply.status, 401);
+    assert.match(reply.headers.get('www-authenticate') ?? '', /inactive/);
+  });
+});
+
+describe('403 AUTH_003: the permission table is enforced from x-permissions, as JSON (not the firewall HTML)', () => {
+  it('every secured operation refuses a user without one of its roles', async () => {
+    let checked = 0;
+    for (const route of grexRoutes().filter(secured)) {
+      const username = userFor(route, false);
+      if (!username) continue;
+      const reply = await mock.request(route.method.toUpperCase(), pathOf(route), { token: await mock.token(username) });
+      assert.equal(reply.status, 403, `${route.operationId} as ${username}: ${reply.text}`);
+      assert.equal(reply.json.responseCode, 'AUTH_003');
+      assert.match(reply.headers.get('content-type') ?? '', /application\/json/);
+      checked++;
+    }
+    assert.ok(checked > 60, `only ${checked} operations had a user without their roles`);
+  });
+});
+
+describe('request validation from the contracts', () => {
+  it('every write that takes a body answers its _004 to an unexpected content type', async () => {
+    let checked = 0;
+    for (const route of grexRoutes().filter((candidate) => candidate.operation.requestBody)) {
+      const username = userFor(route, true);
+      assert.ok(username, route.operationId);
+      const reply = await mock.request(route.method.toUpperCase(), pathOf(route), { token: await mock.token(username), body: 'name=x', contentType: 'text/plain' });
+      const expected = codesListed(route, '400').find((code) => code.endsWith('_004'));
+      assert.equal(reply.status, 400, `${route.operationId}: ${reply.text}`);
+      assert.equal(reply.json.responseCode, expected, route.operationId);
+      checked++;
+    }
+    assert.ok(checked >= 15, `${checked}`);
+  });
+
+  it('every write that takes a body answers its _002, naming the fields, to malformed JSON and to an empty object', async () => {
+    for (const route of grexRoutes().filter((candidate) => candidate.operation.requestBody)) {
+      const token = await mock.token(userFor(route, true) as string);
+      const malformed = await mock.request(route.method.toUpperCase(), pathOf(route), { token, body: '{"name": ' });
+      assert.equal(malformed.status, 400, `${route.operationId}: ${malformed.text}`);
+      assert.match(malformed.json.responseCode, /_002$/, route.operationId);
+      assert.match(malformed.json.responseMessage, /body/, route.operationId);
+      const empty = await mock.request(route.method.toUpperCase(), pathOf(route), { token, body: {} });
+      assert.equal(empty.status, 400, `${route.operationId}: ${empty.text}`);
+      assert.match(empty.json.responseCode, /_002$/, route.operationId);
+    }
+  });
+
+  it('every collection GET answers its _002 to $top=0 and, where it takes $filter, to an unknown field', async () => {
+    let checked = 0;
+    for (const route of grexRoutes().filter((candidate) => candidate.method === 'get' && candidate.parameters.some((p) => p.name === '$top'))) {
+      const token = secured(route) ? await mock.token(userFor(route, true) as string) : undefined;
+      const base = pathOf(route, '643001000000000012');
+      const queries = ['$top=0'];
+      if (route.parameters.some((p) => p.name === '$filter')) queries.push("$top=5&$filter=nosuchfield eq 'x'");
+      for (const query of queries) {
+        const reply = await mock.request('GET', `${base}?${query}`, { token });
+        assert.equal(reply.status, 400, `${route.operationId}?${query}: ${reply.text}`);
+        assert.match(reply.json.responseCode, /_002$/, `${route.operationId}?${query}`);
+      }
+      checked++;
+    }
+    assert.ok(checked >= 30, `${checked}`);
+  });
+
+  it('an unknown path answers 404 ROUTE_001 and a known path with another method 405 ROUTE_005 with Allow', async () => {
+    const unknown = await mock.request('GET', '/managementapi/AH/managementapi/Nothing');
+    assert.equal(unknown.status, 404);
+    assert.equal(unknown.json.responseCode, 'ROUTE_001');
+    const method = await mock.request('DELETE', '/managementapi/AH/managementapi/Accounts');
+    assert.equal(method.status, 405);
+    assert.equal(method.json.responseCode, 'ROUTE_005');
+    assert.equal(method.headers.get('allow'), 'GET, POST');
+  });
+
+  it('routes without regard to the case of literal segments, as ASP.NET does', async () => {
+    const token = await mock.token('ib-root');
+    const reply = await mock.request('GET', '/MasterDataAPI/ib/masterdataapi/technologies?$top=2', { token });
+    assert.equal(reply.status, 200, reply.text);
+    assert.equal(reply.json.length, 2);
+  });
+
+  it('a body over the limit answers 413 REQUEST_013 and changes nothing', async () => {
+    const token = await mock.token('ib-root');
+    const before = (await mock.admin('GET', '/__admin/state')).json;
+    const reply = await mock.request('POST', '/transactionapi/IB/transactionapi/Withdrawals', { token, body: JSON.stringify({ reason: 'x'.repeat(1_100_000) }) });
+    assert.equal(reply.status, 413);
+    assert.equal(reply.json.responseCode, 'REQUEST_013');
+    assert.deepEqual((await mock.admin('GET', '/__admin/state')).json.bundles, before.bundles);
+  });
+
+  it('collections page with $top and $skip, and filter and order with $filter and $orderby', async () => {
+    const token = await mock.token('ib-root');
+    const path = '/masterdataapi/IB/masterdataapi/Technologies';
+    const all = (await mock.request('GET', `${path}?$top=500`, { token })).json as { code: string; active: boolean }[];
+    assert.ok(all.length >= 5);
+    const page = (await mock.request('GET', `${path}?$top=2&$skip=1`, { token })).json;
+    assert.deepEqual(page, all.slice(1, 3));
+    const ordered = (await mock.request('GET', `${path}?$top=500&$orderby=code desc`, { token })).json as { code: string }[];
+    assert.deepEqual(ordered.map((t) => t.code), all.map((t) => t.code).sort().reverse());
+    const filtered = (await mock.request('GET', `${path}?$top=500&$filter=${encodeURIComponent("startswith(code,'T02') and active eq true")}`, { token })).json as { code: string }[];
+    assert.ok(filtered.length > 0 && filtered.every((t) => t.code.startsWith('T02')));
+  });
+});
+
+describe('the admin API', () => {
+  it('POST /__admin/token refuses unknown users and bad input with a clear message', async () => {
+    for (const [body, status] of [
+      [{ user: 'nobody' }, 404],
+      [{}, 400],
+      [{ user: 'ib-root', tenant: 'contoso' }, 400],
+      [{ user: 'ib-root', lifetimeSeconds: -5 }, 400],
+    ] as const) {
+      const reply = await mock.admin('POST', '/__admin/token', body);
+      assert.equal(reply.status, status, JSON.stringify(body));
+      assert.equal(typeof reply.json.error, 'string');
+    }
+    const malformed = await mock.request('POST', '/__admin/token', { body: '{user:' });
+    assert.equal(malformed.status, 400);
+    assert.match(malformed.json.error, /not valid JSON/);
+  });
+
+  it('issues RS256 tokens with a kid and the B2C claims', async () => {
+    const reply = await mock.admin('POST', '/__admin/token', { user: 'ib-root' });
+    const [head, body] = (reply.json.access_token as string)
+      .split('.')
+      .slice(0, 2)
+      .map((part) => JSON.parse(Buffer.from(part, 'base64url').toString()));
+    assert.equal(head.alg, 'RS256');
+    assert.equal(typeof head.kid, 'string');
+    for (const claim of ['iss', 'aud', 'exp', 'nbf', 'iat', 'oid', 'sub', 'name', 'emails', 'tfp', 'scp', 'azp', 'ver']) assert.ok(claim in body, claim);
+    assert.equal(body.sub, body.oid);
+    assert.equal(body.scp, 'user_impersonation');
+    assert.equal(body.tfp, 'B2C_1_SignIn');
+    assert.match(body.iss, /^https:\/\/gcrfdemo\.b2clogin\.com\/[0-9a-f-]{36}\/v2\.0\/$/);
+  });
+
+  it('reads, sets and advances the one clock, and refuses bad input', async () => {
+    const set = await mock.admin('POST', '/__admin/clock', { now: '2027-01-15T10:00:00Z' });
+    assert.equal(set.status, 200);
+    assert.match(set.json.now, /^2027-01-15T10:00:0/);
+    const advanced = await mock.admin('POST', '/__admin/clock', { advance: 'P1DT2H' });
+    assert.match(advanced.json.now, /^2027-01-16T12:00:0/);
+    assert.match((await mock.admin('GET', '/__admin/clock')).json.now, /^2027-01-16T12:0/);
+    for (const body of [{ advance: '1 day' }, { now: 'tomorrow' }, {}, { now: '2027-01-01T00:00:00Z', advance: 'PT1S' }]) {
+      assert.equal((await mock.admin('POST', '/__admin/clock', body)).status, 400, JSON.stringify(body));
+    }
+    await mock.admin('POST', '/__admin/reset');
+  });
+
+  it('journals every exchange with what each stage decided, as NDJSON and HAR, bounded by its capacity', async () => {
+    await mock.admin('DELETE', '/__admin/journal');
+    await mock.request('GET', '/managementapi/AH/managementapi/Accounts');
+    const token = await mock.token('ib-root');
+    await mock.request('GET', '/masterdataapi/IB/masterdataapi/Countries?$top=1', { token });
+    const ndjson = await mock.admin('GET', '/__admin/journal');
+    assert.match(ndjson.headers.get('content-type') ?? '', /application\/x-ndjson/);
+    const lines = ndjson.text.trim().split('\n').map((line) => JSON.parse(line));
+    assert.equal(lines.length, 2);
+    assert.deepEqual(lines[0].decisions.map((d: { stage: string; outcome: string }) => `${d.stage}:${d.outcome}`), ['route:pass', 'auth:reject']);
+    assert.equal(lines[1].operationId, 'ibGetCountries');
+    assert.equal(lines[1].user, 'ib-root');
+    assert.equal(lines[1].response.status, 200);
+    const har = await mock.admin('GET', '/__admin/journal?format=har&limit=1');
+    assert.equal(har.json.log.entries.length, 1);
+    assert.equal(har.json.log.entries[0].response.status, 200);
+    assert.equal((await mock.admin('GET', '/__admin/journal?format=xml')).status, 400);
+  });
+
+  it('reset brings back the fixtures', async () => {
+    const before = (await mock.admin('GET', '/__admin/state')).json;
+    await mock.admin('POST', '/__admin/clock', { advance: 'P400D' });
+    const later = (await mock.admin('GET', '/__admin/state')).json;
+    assert.ok((later.bundles.Expired ?? 0) > (before.bundles.Expired ?? 0), 'time moved certificates to Expired');
+    await mock.admin('POST', '/__admin/reset');
+    assert.deepEqual({ ...(await mock.admin('GET', '/__admin/state')).json, clock: 0, journal: 0 }, { ...before, clock: 0, journal: 0 });
+  });
+
+  it('answers unknown admin paths with the list of admin resources', async () => {
+    const reply = await mock.admin('GET', '/__admin/nothing');
+    assert.equal(reply.status, 404);
+    assert.match(reply.json.error, /__admin\/token/);
+  });
+});
