@@ -88,6 +88,19 @@ function assertConsistent(data: RegistryData): void {
     assert.equal(parts.reduce((sum, part) => sum + part.volumeMWh, 0), transaction.volumeMWh, `issuance ${issuanceId}: the parts add up to the issued volume`);
   }
 
+  // A retirement is final, so the bundle it produced still has exactly its range, in the account it left from.
+  const byRange = new Map(data.bundles.map((bundle) => [rangeKey(bundle), bundle]));
+  const RETIRED: Partial<Record<Transaction['type'], CertificateBundle['status']>> = { Cancellation: 'Cancelled', Export: 'Exported', Withdrawal: 'Withdrawn', Expiry: 'Expired' };
+  for (const transaction of data.transactions) {
+    const status = RETIRED[transaction.type];
+    if (status === undefined) continue;
+    const bundle = byRange.get(rangeKey(transaction.bundles[0]));
+    assert.equal(bundle?.status, status, `${transaction.type} ${transaction.transactionId} left a ${status} bundle`);
+    assert.equal(bundle.accountNumber, transaction.fromAccountNumber);
+  }
+  const retired = data.bundles.filter((bundle) => bundle.status !== 'Active');
+  assert.equal(retired.length, data.transactions.filter((transaction) => RETIRED[transaction.type] !== undefined).length, 'one retirement transaction per retired bundle');
+
   for (const transaction of data.transactions) {
     const volume = transaction.bundles.reduce((sum, range) => sum + serial(range.endCertificateId) - serial(range.startCertificateId) + 1, 0);
     assert.equal(transaction.volumeMWh, volume, `transaction ${transaction.transactionId}: volume = its ranges`);

@@ -17,13 +17,6 @@ const U = '/publicreportsapi/publicreportsapi';
 const UNKNOWN_ID = '0b7f3c1e-5d2a-4c8b-9e6f-1a2b3c4d5e6f';
 const UNKNOWN_ACCOUNT = '643099000000000001';
 
-/**
- * mock/app.ts cannot answer these yet: REPORT_002 and PUBLICREPORT_002 name
- * `{parameters}`, which the pipeline does not fill (it answers 500), and it
- * answers any single `$top` problem with `_014`, not only a `$top` above 500.
- */
-const PIPELINE_FIX = 'needs mock/app.ts to fill {parameters} for _002 and to keep _014 for a $top above 500';
-
 let mock: TestMock;
 before(async () => {
   mock = await startTestMock('mock-reports');
@@ -126,22 +119,16 @@ describe('query validation: _002 for malformed parameters, _014 for a $top above
     [null, `${U}/AuctionResults?technologyCode=T1`, 'PUBLICREPORT_002'],
   ];
 
-  /** Every case is sent (the coverage check reads what was answered), then the wrong answers are listed. */
-  async function answers(cases: [string | null, string, string][]): Promise<string[]> {
-    const wrong: string[] = [];
-    for (const [username, path, responseCode] of cases) {
-      const reply = await as(username, path);
-      if (reply.status !== 400 || reply.json?.responseCode !== responseCode) wrong.push(`${path}: ${reply.status} ${reply.json?.responseCode}`);
-    }
-    return wrong;
-  }
-
-  it('_002 for a malformed parameter, on every operation', { todo: PIPELINE_FIX }, async () => {
-    assert.deepEqual(await answers(malformed), []);
+  it('_002 for a malformed parameter, on every operation', async () => {
+    for (const [username, path, responseCode] of malformed) expectCode(await as(username, path), 400, responseCode);
   });
 
-  it('REPORT_002 (not _014) for a missing or zero $top where it is mandatory', { todo: PIPELINE_FIX }, async () => {
-    assert.deepEqual(await answers([['soleil-root', `${P}/Certificates`, 'REPORT_002'], ['ib-root', `${I}/Certificates?$top=0`, 'REPORT_002']]), []);
+  it('REPORT_002 (not _014) for a missing or zero $top where it is mandatory, naming it', async () => {
+    for (const [username, path] of [['soleil-root', `${P}/Certificates`], ['ib-root', `${I}/Certificates?$top=0`]]) {
+      const reply = await as(username, path);
+      expectCode(reply, 400, 'REPORT_002');
+      assert.match(reply.json.responseMessage, /Error in: \$top\./);
+    }
   });
 
   it('PUBLICREPORT_002 for a region that is not one of metropolitan France’s', async () => {
@@ -560,6 +547,49 @@ describe('reports follow the registry as it changes', () => {
     await mock.admin('POST', '/__admin/clock', { advance: 'PT10M' });
     assert.deepEqual(await balance(), { ...before, activeVolumeMWh: before.activeVolumeMWh - 10 });
     assert.equal(await exported(), exportedBefore + 10);
+  });
+
+  it('a cancellation writes its statement: newest first, its ranges, a PDF of several pages, and this month’s cancelled volumes', async () => {
+    const account = holding('soleil-trader');
+    const bundle = registry().bundlesIn(account.accountNumber).find((item) => item.status === 'Active' && item.volumeMWh >= 120) as CertificateBundle;
+    const first = certificateSerial(bundle.startCertificateId) as number;
+    // Every other certificate: 60 ranges, so the statement runs over several pages.
+    const ranges = Array.from({ length: 60 }, (_, i) => {
+      const id = `1${String(first + 2 * i).padStart(19, '0')}`;
+      return { startCertificateId: id, endCertificateId: id };
+    });
+    const cancelledNow = async () => {
+      const rows = await read(null, `${U}/CancelledVolumes?from=${thisMonth()}&to=${thisMonth()}`);
+      return rows.find((row: any) => row.technologyCode === bundle.technologyCode)?.volumeMWh ?? 0;
+    };
+    const before = await cancelledNow();
+    const reply = await mock.request('POST', '/transactionapi/AH/transactionapi/Cancellations', {
+      token: await mock.token('soleil-trader'),
+      body: {
+        fromAccountNumber: account.accountNumber,
+        bundles: ranges,
+        beneficiaryName: 'Boulangerie Martin SARL',
+        beneficiaryCountry: 'FR',
+        consumptionPeriodStart: bundle.productionPeriodStart,
+        consumptionPeriodEnd: bundle.productionPeriodEnd,
+        purpose: 'CONSUMPTION_CLAIM',
+        placeOfConsumption: 'Tours, Centre-Val de Loire',
+      },
+    });
+    assert.equal(reply.status, 201, reply.text);
+    const transactionId = (/Transaction id: ([0-9a-f-]{36})/.exec(reply.json.responseMessage) as RegExpExecArray)[1];
+    const [newest] = await read('soleil-cancellation-statement-viewer', `${P}/CancellationStatements?$top=1`);
+    assert.equal(newest.transactionId, transactionId);
+    assert.deepEqual(
+      newest.certificates.map((range: any) => [range.startCertificateId, range.endCertificateId, range.volumeMWh, range.gsrn]),
+      ranges.map((range) => [range.startCertificateId, range.endCertificateId, 1, bundle.gsrn]),
+    );
+    assert.deepEqual([newest.volumeMWh, newest.beneficiaryName, newest.purpose], [60, 'Boulangerie Martin SARL', 'CONSUMPTION_CLAIM']);
+    const response = await fetch(`${mock.url}${P}/CancellationStatements/${newest.statementId}`, { headers: { authorization: `Bearer ${await mock.token('soleil-root')}`, accept: 'application/pdf' } });
+    const pdf = Buffer.from(await response.arrayBuffer()).toString('latin1');
+    assert.match(pdf, /\/Type \/Pages \/Kids \[[^\]]+\] \/Count 4 >>/);
+    assert.ok(pdf.includes(ranges[59].startCertificateId));
+    assert.equal(await cancelledNow(), before + 60);
   });
 
   it('the nightly expiry: what ExpiringCertificates announced becomes ExpiredVolumes of the month it expired in', async () => {

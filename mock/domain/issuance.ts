@@ -26,13 +26,13 @@ export function shiftMonth(month: string, by: number): string {
 export const lastDayOf = (month: string): string => new Date(Date.parse(`${shiftMonth(month, 1)}-01T00:00:00Z`) - DAY_MS).toISOString().slice(0, 10);
 
 /** Twelve months after the end of the production period; a period ending a month ends the same month a year later (28 or 29 February alike). */
-export function expiryOf(productionEnd: string): string {
+function expiryOf(productionEnd: string): string {
   const month = monthOf(productionEnd);
   if (productionEnd === lastDayOf(month)) return lastDayOf(shiftMonth(month, VALIDITY_MONTHS));
   return `${Number(productionEnd.slice(0, 4)) + 1}${productionEnd.slice(4)}`;
 }
 
-export interface Period {
+interface Period {
   start: string;
   end: string;
 }

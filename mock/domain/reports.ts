@@ -112,10 +112,10 @@ export function transactionHistory(registry: Registry, accounts: Set<string>, pe
 }
 
 /** Finds the bundle that holds a certificate, whatever its account: serials are unique in the registry. */
-export type Locator = (certificateId: string) => CertificateBundle | undefined;
+type Locator = (certificateId: string) => CertificateBundle | undefined;
 
 /** A locator over every bundle, built once for a report that looks up many ranges. */
-export function registryLocator(registry: Registry): Locator {
+function registryLocator(registry: Registry): Locator {
   const spans = [...registry.bundles.values()]
     .map((bundle) => ({ start: certificateSerial(bundle.startCertificateId) ?? 0, end: certificateSerial(bundle.endCertificateId) ?? 0, bundle }))
     .sort((a, b) => a.start - b.start);
@@ -346,7 +346,7 @@ function publicFields(registry: Registry, device: ProductionDevice): PublicProdu
   };
 }
 
-/** Every registered device (`ibGetProductionDevicesReport`) or only the public ones, by GSRN. */
+/** Every registered device, by GSRN: the issuing body's report, and the source of the public list. */
 export const devicesByGsrn = (registry: Registry): ProductionDevice[] => [...registry.devices.values()].sort((a, b) => ascending(a.gsrn, b.gsrn));
 
 export function publicDevices(registry: Registry, technologyCode: string | undefined, energySourceCode: string | undefined): PublicProductionDevice[] {

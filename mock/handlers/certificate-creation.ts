@@ -28,7 +28,8 @@ const writer = (context: RequestContext) => ({ organizationId: callerOf(context)
 /** Model checks beyond the schema answer the operation's `_002`, naming the fields. */
 const invalid = (area: 'MEASUREMENT' | 'ISSUANCE', fields: string[]): Reply | null => (fields.length ? code(`${area}_002`, { 'model fields': fields.join(', ') }) : null);
 
-const found = (result: object): Reply => (isRefusal(result) ? result : json(result));
+/** A read of one record: the record, or the refusal that stands for it. */
+export const found = (result: object): Reply => (isRefusal(result) ? result : json(result));
 
 /**
  * DELETE takes no body, so the pipeline never looks at its content type; the

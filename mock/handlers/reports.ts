@@ -19,35 +19,32 @@ import {
   transactionHistory,
   type CancellationStatement,
   type Grouping,
+  type Period,
 } from '../domain/reports.js';
 import { monthOf, shiftMonth } from '../domain/issuance.js';
 import { isRefusal } from '../domain/registry.js';
-import { organizationOf } from './certificate-creation.js';
-import { code, json, list, type Handler, type Reply, type RequestContext } from './kit.js';
+import { found, organizationOf } from './certificate-creation.js';
+import { code, list, type Handler, type Reply, type RequestContext } from './kit.js';
 
 const DEFAULT_EXPIRY_HORIZON_DAYS = 30;
 
 const text = (context: RequestContext, name: string): string | undefined => context.query[name] as string | undefined;
 
-const found = (result: object): Reply => (isRefusal(result) ? result : json(result));
-
-/** The accounts a private report covers, from the caller and the optional `accountNumber`. */
-const scope = (context: RequestContext) => accountsInScope(context.registry, organizationOf(context), text(context, 'accountNumber'));
-
 const currentMonth = (context: RequestContext): string => monthOf(context.registry.today());
 
-/** A private report over the caller's accounts, optionally narrowed by `from`/`to` dates: REPORT_010 first, then the account checks. */
-function overPeriod<T extends object>(context: RequestContext, read: (accounts: Set<string>, period: { from?: string; to?: string }) => T[]): Reply {
-  const period = datePeriod(context.registry, text(context, 'from'), text(context, 'to'));
-  if (isRefusal(period)) return period;
-  const accounts = scope(context);
-  return isRefusal(accounts) ? accounts : list(read(accounts, period));
+/** A private report over the accounts in scope: the caller's (or the domain's), or the one `accountNumber` names. */
+function overAccounts(context: RequestContext, read: (accounts: Set<string>) => readonly object[]): Reply {
+  const accounts = accountsInScope(context.registry, organizationOf(context), text(context, 'accountNumber'));
+  return isRefusal(accounts) ? accounts : list(read(accounts));
 }
 
-const certificates: Handler = (context) => {
-  const accounts = scope(context);
-  return isRefusal(accounts) ? accounts : list(bundlesHeldIn(context.registry, accounts));
-};
+/** The same, narrowed by `from`/`to` dates; a period that ends before it starts is refused before the account is looked at. */
+function overPeriod(context: RequestContext, read: (accounts: Set<string>, period: Period) => readonly object[]): Reply {
+  const period = datePeriod(context.registry, text(context, 'from'), text(context, 'to'));
+  return isRefusal(period) ? period : overAccounts(context, (accounts) => read(accounts, period));
+}
+
+const certificates: Handler = (context) => overAccounts(context, (accounts) => bundlesHeldIn(context.registry, accounts));
 
 const cancellationStatements: Handler = (context) => overPeriod(context, (accounts, period) => statements(context.registry, accounts, period));
 
@@ -78,19 +75,15 @@ export const reportsHandlers: Record<string, Handler> = {
   ahGetCertificates: certificates,
   ibGetCertificates: certificates,
   ahGetCertificate: (context) => found(bundleFor(context.registry, String(context.path.bundleId), organizationOf(context))),
-  ahGetAccountBalances: (context) => {
-    const accounts = scope(context);
-    return isRefusal(accounts) ? accounts : list(balances(context.registry, accounts, text(context, 'technologyCode')));
-  },
+  ahGetAccountBalances: (context) => overAccounts(context, (accounts) => balances(context.registry, accounts, text(context, 'technologyCode'))),
   ahGetTransactionHistory: (context) => overPeriod(context, (accounts, period) => transactionHistory(context.registry, accounts, period)),
   ahGetCancellationStatements: cancellationStatements,
   ibGetCancellationStatements: cancellationStatements,
   ahGetCancellationStatement: cancellationStatement,
   ibGetCancellationStatement: cancellationStatement,
   ahGetExpiringCertificates: (context) => {
-    const accounts = scope(context);
     const days = (context.query.days as number | undefined) ?? DEFAULT_EXPIRY_HORIZON_DAYS;
-    return isRefusal(accounts) ? accounts : list(expiringBundles(context.registry, accounts, days));
+    return overAccounts(context, (accounts) => expiringBundles(context.registry, accounts, days));
   },
   ibGetDomainStatistics: (context) => {
     const period = monthPeriod(text(context, 'from'), text(context, 'to'), currentMonth(context), 'REPORT_010');
