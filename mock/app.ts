@@ -252,7 +252,12 @@ export class MockApp {
       decisions.push({ stage: 'auth', outcome: 'pass', detail: `${identified.user.username} (${scope})` });
     }
 
-    const check = meta.validator.check(matchParams(match), new URLSearchParams(search), req.headers, body);
+    // A body on an operation that takes none (DELETE) is still refused by type where the operation documents `_004`.
+    if (!meta.validator.takesBody && meta.contentTypeCode && body?.length && !/^application\/json\s*(;|$)/i.test(req.headers['content-type'] ?? '')) {
+      decisions.push({ stage: 'validate', outcome: 'reject', code: meta.contentTypeCode, detail: 'a body of another type than application/json' });
+      return this.codes.outcome(meta.contentTypeCode);
+    }
+    const check = meta.validator.check(match.params, new URLSearchParams(search), req.headers, body);
     if (!check.ok) {
       const outcome = this.invalid(meta, check.kind, check.fields, check.broke);
       decisions.push({ stage: 'validate', outcome: 'reject', code: outcome.code, detail: check.details.join('; ') });
@@ -401,4 +406,3 @@ export class MockApp {
   }
 }
 
-const matchParams = (match: { params: Record<string, string> }): Record<string, string> => match.params;

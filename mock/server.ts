@@ -2,11 +2,15 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { loadContracts, type ContractSet } from '../contracts/lib/load.js';
 import { DEFAULT_CONFIG, MockApp, type MockConfig } from './app.js';
+import { handlers as domainHandlers } from './handlers/index.js';
+import type { Handler } from './handlers/kit.js';
 
 export interface MockOptions extends Partial<MockConfig> {
   port: number;
   host: string;
   contracts?: ContractSet;
+  /** Replace or add domain handlers by operationId (extensions; tests that need a misbehaving handler). */
+  handlers?: Record<string, Handler>;
 }
 
 export interface RunningMock {
@@ -18,8 +22,8 @@ export interface RunningMock {
 
 /** Starts the mock: one process, one port, the six APIs, their documentation, B2C's paths and /__admin. */
 export async function startMock(options: MockOptions): Promise<RunningMock> {
-  const { port, host, contracts, ...config } = options;
-  const app = new MockApp(contracts ?? loadContracts(), { ...DEFAULT_CONFIG, ...config });
+  const { port, host, contracts, handlers, ...config } = options;
+  const app = new MockApp(contracts ?? loadContracts(), { ...DEFAULT_CONFIG, ...config }, { ...domainHandlers, ...handlers });
   const server = createServer(app.listener);
   server.keepAliveTimeout = 5000;
   await new Promise<void>((resolve, reject) => {

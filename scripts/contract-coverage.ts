@@ -1,6 +1,7 @@
 import { createReadStream, existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
+import { parseArgs } from 'node:util';
 import { loadContracts } from '../contracts/lib/load.js';
 import { deref, operations } from '../contracts/lib/operations.js';
 import type { JsonObject } from '../contracts/lib/types.js';
@@ -11,10 +12,12 @@ import type { JsonObject } from '../contracts/lib/types.js';
  * G-REX operation, each documented (status, code) pair never answered.
  * Fair-use 429s, 500s and the firewall's HTML 403 belong to later issues and
  * are not counted yet. Exit 1 with --strict when a pair is missing.
+ * Usage: contract-coverage [--dir reports/coverage] [--strict]
  */
 const OUT_OF_SCOPE = new Set(['429', '500']);
-const dir = process.argv.find((arg) => !arg.startsWith('-') && arg.endsWith('coverage')) ?? join(process.cwd(), 'reports', 'coverage');
-const strict = process.argv.includes('--strict');
+const { values } = parseArgs({ options: { dir: { type: 'string', default: join(process.cwd(), 'reports', 'coverage') }, strict: { type: 'boolean', default: false } } });
+const dir = values.dir as string;
+const strict = values.strict === true;
 
 function documented(): Map<string, Set<string>> {
   const expected = new Map<string, Set<string>>();

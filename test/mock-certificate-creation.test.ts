@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { lastDayOf, shiftMonth } from '../mock/domain/issuance.js';
+import { lastDayOf, shiftMonth } from '../mock/domain/calendar.js';
 import { certificateSerial, gsrnCheckDigit, type Account, type CertificateBundle, type IssuanceRequest, type MeasurementData, type ProductionDevice } from '../mock/domain/model.js';
 import { startTestMock, type Reply, type TestMock } from './support/mock.js';
 

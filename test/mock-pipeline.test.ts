@@ -3,6 +3,7 @@ import { after, before, describe, it } from 'node:test';
 import { deref } from '../contracts/lib/operations.js';
 import type { JsonObject } from '../contracts/lib/types.js';
 import type { Route } from '../mock/router.js';
+import { startMock } from '../mock/server.js';
 import { startTestMock, type TestMock } from './support/mock.js';
 
 let mock: TestMock;
@@ -260,5 +261,43 @@ describe('the admin API', () => {
     const reply = await mock.admin('GET', '/__admin/nothing');
     assert.equal(reply.status, 404);
     assert.match(reply.json.error, /__admin\/token/);
+  });
+});
+
+describe('self-check: every answer is validated against its contract in test mode', () => {
+  it('turns an answer that breaks the contract into a loud 500, and counts it', async () => {
+    const broken = await startMock({
+      port: 0,
+      host: '127.0.0.1',
+      selfCheck: true,
+      handlers: { ibGetCountries: () => ({ kind: 'json', status: 200, body: [{ code: 'FR' }] }) },
+    });
+    const errors: string[] = [];
+    const write = process.stderr.write.bind(process.stderr);
+    process.stderr.write = ((chunk: string) => (errors.push(String(chunk)), true)) as typeof process.stderr.write;
+    try {
+      const token = (await (await fetch(`${broken.url}/__admin/token`, { method: 'POST', body: JSON.stringify({ user: 'ib-root' }) })).json()).access_token;
+      const reply = await fetch(`${broken.url}/masterdataapi/IB/masterdataapi/Countries`, { headers: { authorization: `Bearer ${token}` } });
+      assert.equal(reply.status, 500);
+      assert.equal(reply.headers.get('x-grex-self-check'), 'failed');
+      assert.match((await reply.json()).responseMessage, /ibGetCountries answered 200 against its contract: .*must have required property 'name'/);
+      assert.ok(errors.some((line) => line.includes('SELF-CHECK FAILED')), 'printed loudly');
+      assert.equal((await (await fetch(`${broken.url}/__admin/health`)).json()).selfCheckFailures, 1);
+    } finally {
+      process.stderr.write = write;
+      await broken.close();
+    }
+  });
+
+  it('lets the same answer through unchanged when self-check is off (the default for users)', async () => {
+    const lax = await startMock({ port: 0, host: '127.0.0.1', handlers: { ibGetCountries: () => ({ kind: 'json', status: 200, body: [{ code: 'FR' }] }) } });
+    try {
+      const token = (await (await fetch(`${lax.url}/__admin/token`, { method: 'POST', body: JSON.stringify({ user: 'ib-root' }) })).json()).access_token;
+      const reply = await fetch(`${lax.url}/masterdataapi/IB/masterdataapi/Countries`, { headers: { authorization: `Bearer ${token}` } });
+      assert.equal(reply.status, 200);
+      assert.deepEqual(await reply.json(), [{ code: 'FR' }]);
+    } finally {
+      await lax.close();
+    }
   });
 });

@@ -413,3 +413,30 @@ describe('time', () => {
     assert.equal(reply.json.responseCode, 'TRANSACTION_021');
   });
 });
+
+describe('identifiers and bodies the model refuses', () => {
+  it('answers _002 to an id that is not a UUID, on every read and delete by id', async () => {
+    const cases: [string, string, string, string][] = [
+      ['GET', `${T}/Transactions/not-a-uuid`, 'eolien-trader', 'TRANSACTION_002'],
+      ['GET', '/transactionapi/IB/transactionapi/Transactions/not-a-uuid', 'ib-root', 'TRANSACTION_002'],
+      ['GET', `${T}/ScheduledTransactions/not-a-uuid`, 'eolien-trader', 'SCHEDULEDTRANSACTION_002'],
+      ['DELETE', `${T}/ScheduledTransactions/not-a-uuid`, 'eolien-trader', 'SCHEDULEDTRANSACTION_002'],
+    ];
+    for (const [method, path, user, code] of cases) {
+      const reply = await mock.request(method, path, { token: await mock.token(user) });
+      assert.equal(reply.status, 400, `${method} ${path}`);
+      assert.equal(reply.json.responseCode, code);
+      assert.match(reply.json.responseMessage, /Id/);
+    }
+  });
+
+  it('answers SCHEDULEDTRANSACTION_004 to a DELETE that sends a body of another type, and cancels nothing', async () => {
+    const [item] = [...mock.app.registry.scheduled.values()].filter((candidate) => candidate.status === 'Scheduled' && candidate.fromAccountNumber.startsWith('643003'));
+    assert.ok(item, 'the fixtures schedule a transfer of Éolien');
+    const reply = await mock.request('DELETE', `${T}/ScheduledTransactions/${item.scheduledTransactionId}`, { token: await mock.token('eolien-trader'), body: 'please', contentType: 'text/plain' });
+    assert.equal(reply.status, 400);
+    assert.equal(reply.json.responseCode, 'SCHEDULEDTRANSACTION_004');
+    const after = await mock.request('GET', `${T}/ScheduledTransactions/${item.scheduledTransactionId}`, { token: await mock.token('eolien-trader') });
+    assert.equal(after.json.status, 'Scheduled');
+  });
+});

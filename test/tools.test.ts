@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
-import { cpSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -123,4 +123,22 @@ describe('Prism loads every contract', () => {
       }
     });
   }
+});
+
+describe('the contract-coverage check', () => {
+  it('names the documented answers no test provoked, and fails with --strict', () => {
+    const dir = join(scratch, 'coverage');
+    const exchange = { operationId: 'ahGetAccount', response: { status: 200, body: '{}' } };
+    const notFound = { operationId: 'ahGetAccount', response: { status: 404, body: '{"statusCode":404,"responseCode":"ACCOUNT_001","responseMessage":"x"}' } };
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(join(dir, 'one.ndjson'), `${JSON.stringify(exchange)}\n${JSON.stringify(notFound)}\n`);
+    const script = join(ROOT, 'scripts', 'contract-coverage.ts');
+    const strict = spawnSync(process.execPath, ['--import', 'tsx', script, '--dir', dir, '--strict'], { cwd: ROOT, encoding: 'utf8' });
+    assert.equal(strict.status, 1, strict.stderr);
+    assert.match(strict.stdout, /contract coverage: 2 of \d+ documented/);
+    assert.match(strict.stdout, /^ {2}ahGetAccount 400 ACCOUNT_002$/m);
+    assert.doesNotMatch(strict.stdout, /^ {2}ahGetAccount 404 ACCOUNT_001$/m);
+    const lenient = spawnSync(process.execPath, ['--import', 'tsx', script, '--dir', dir], { cwd: ROOT, encoding: 'utf8' });
+    assert.equal(lenient.status, 0);
+  });
 });

@@ -1,7 +1,6 @@
 import { isActiveCode } from './master-data.js';
 import type { Account, AccountStatus, BundleStatus, DeviceStatus } from './model.js';
-import { isRefusal, refuse, type Refusal, type Registry } from './registry.js';
-import type { Writer } from './transactions.js';
+import { isRefusal, refuse, type Refusal, type Registry, type Writer } from './registry.js';
 
 export interface NewAccount {
   name: string;

@@ -1,8 +1,7 @@
 import { isUsableIssuingAccount } from './accounts.js';
 import { isActiveCode } from './master-data.js';
 import { isValidGsrn, type DeviceStatus, type ProductionDevice } from './model.js';
-import { refuse, type Refusal, type Registry } from './registry.js';
-import type { Writer } from './transactions.js';
+import { refuse, type Refusal, type Registry, type Writer } from './registry.js';
 
 export interface NewDevice {
   gsrn: string;

@@ -1,6 +1,6 @@
 import { certificateId, isValidGsrn, type Account, type CertificateBundle, type IssuanceRequest, type MeasurementData, type ProductionDevice } from './model.js';
-import { refuse, type Refusal, type Registry } from './registry.js';
-import type { Writer } from './transactions.js';
+import { lastDayOf, monthOf, shiftMonth, daysBetween } from './calendar.js';
+import { refuse, type Refusal, type Registry, type Writer } from './registry.js';
 
 /**
  * From metered production to certificates (certificate-creation.yaml):
@@ -12,18 +12,6 @@ import type { Writer } from './transactions.js';
 /** Issuance must be requested within this many months of the end of the production month (March: until 31 August). */
 const DEADLINE_MONTHS = 5;
 const VALIDITY_MONTHS = 12;
-const DAY_MS = 86_400_000;
-
-/** `YYYY-MM` of an ISO date or instant. */
-export const monthOf = (date: string): string => date.slice(0, 7);
-
-/** The month `by` months after (or before) a `YYYY-MM` month. */
-export function shiftMonth(month: string, by: number): string {
-  return new Date(Date.UTC(Number(month.slice(0, 4)), Number(month.slice(5, 7)) - 1 + by, 1)).toISOString().slice(0, 7);
-}
-
-/** The last day of a `YYYY-MM` month. */
-export const lastDayOf = (month: string): string => new Date(Date.parse(`${shiftMonth(month, 1)}-01T00:00:00Z`) - DAY_MS).toISOString().slice(0, 10);
 
 /** Twelve months after the end of the production period; a period ending a month ends the same month a year later (28 or 29 February alike). */
 function expiryOf(productionEnd: string): string {
@@ -38,7 +26,7 @@ interface Period {
 }
 
 const overlaps = (a: Period, b: Period): boolean => a.start <= b.end && b.start <= a.end;
-const hoursOf = (period: Period): number => ((Date.parse(period.end) - Date.parse(period.start)) / DAY_MS + 1) * 24;
+const hoursOf = (period: Period): number => (daysBetween(period.start, period.end) + 1) * 24;
 
 /** Inside one calendar month that is over by the registry's clock. */
 const inEndedMonth = (registry: Registry, period: Period): boolean => monthOf(period.start) === monthOf(period.end) && monthOf(period.start) < monthOf(registry.today());

@@ -33,6 +33,11 @@ export interface Refusal {
 export const refuse = (code: string, params?: Record<string, string | number>): Refusal => ({ kind: 'code', code, params, refused: true });
 export const isRefusal = (value: unknown): value is Refusal => typeof value === 'object' && value !== null && (value as Refusal).refused === true;
 
+/** Who writes: the organisation behind the token (the pipeline has checked the role). */
+export interface Writer {
+  organizationId: string;
+}
+
 /** A located piece of a bundle: the serials a request names, inside one bundle. */
 export interface RangePick {
   bundle: CertificateBundle;

@@ -1,5 +1,5 @@
 import { REGION_NAMES } from '../../fixtures/france.js';
-import { monthOf, shiftMonth } from './issuance.js';
+import { monthOf, shiftMonth } from './calendar.js';
 import { certificateSerial, type Account, type AuctionResult, type Cancellation, type CertificateBundle, type Organization, type ProductionDevice, type Transaction, type TransactionType } from './model.js';
 import { refuse, type Refusal, type Registry } from './registry.js';
 

@@ -1,18 +1,12 @@
 import { createHash } from 'node:crypto';
 import type { Account, CertificateBundle, CertificateRange, ScheduledTransaction, Transaction } from './model.js';
 import { certificateSerial } from './model.js';
-import { refuse, type RangePick, type Refusal, type Registry } from './registry.js';
-
-/** Who writes: the organisation behind the token (the pipeline has checked the role). */
-export interface Writer {
-  organizationId: string;
-}
+import { monthOf } from './calendar.js';
+import { refuse, type RangePick, type Refusal, type Registry, type Writer } from './registry.js';
 
 const DUPLICATE_WINDOW_MS = 10 * 60_000;
 /** The AIB Hub's answer to an export arrives this long after acceptance, on the mock's clock. */
 export const EXPORT_CONFIRMATION_MS = 5 * 60_000;
-
-const monthOf = (date: string): string => date.slice(0, 7);
 
 /**
  * Checks the request's ranges among themselves (what the schema cannot say):

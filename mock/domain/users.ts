@@ -1,7 +1,6 @@
 import { AH_ROLES } from '../../fixtures/users.js';
 import type { User } from './model.js';
-import { refuse, type Refusal, type Registry } from './registry.js';
-import type { Writer } from './transactions.js';
+import { refuse, type Refusal, type Registry, type Writer } from './registry.js';
 
 export interface NewUser {
   username: string;

@@ -15,32 +15,7 @@ import {
   type MeasurementInput,
 } from '../domain/issuance.js';
 import { isRefusal } from '../domain/registry.js';
-import { callerOf, code, json, list, type Handler, type Reply, type RequestContext } from './kit.js';
-
-/** The caller's organisation on an organisation-scoped grant; undefined (the whole domain) for the issuing body. */
-export function organizationOf(context: RequestContext): string | undefined {
-  const caller = callerOf(context);
-  return caller.scope === 'domain' ? undefined : caller.organization.organizationId;
-}
-
-const writer = (context: RequestContext) => ({ organizationId: callerOf(context).organization.organizationId });
-
-/** Model checks beyond the schema answer the operation's `_002`, naming the fields. */
-const invalid = (area: 'MEASUREMENT' | 'ISSUANCE', fields: string[]): Reply | null => (fields.length ? code(`${area}_002`, { 'model fields': fields.join(', ') }) : null);
-
-/** A read of one record: the record, or the refusal that stands for it. */
-export const found = (result: object): Reply => (isRefusal(result) ? result : json(result));
-
-/**
- * DELETE takes no body, so the pipeline never looks at its content type; the
- * contract still answers `ISSUANCE_004` to a body sent as anything but JSON.
- */
-function unexpectedBody(context: RequestContext): boolean {
-  const { headers } = context;
-  const sent = Number(headers['content-length'] ?? 0) > 0 || headers['transfer-encoding'] !== undefined;
-  const mediaType = String(headers['content-type'] ?? '').split(';')[0].trim().toLowerCase();
-  return sent && mediaType !== 'application/json';
-}
+import { code, found, invalid, list, organizationOf, writerOf, type Handler } from './kit.js';
 
 const measurements: Handler = (context) => list(measurementsOf(context.registry, organizationOf(context)));
 const measurement: Handler = (context) => found(measurementOf(context.registry, String(context.path.measurementDataId), organizationOf(context)));
@@ -60,20 +35,19 @@ export const certificateCreationHandlers: Record<string, Handler> = {
   ahCreateMeasurementData: (context) => {
     const body = context.body as MeasurementInput;
     const problems = periodProblems(body.gsrn, { start: body.periodStart, end: body.periodEnd }, { start: 'periodStart', end: 'periodEnd' });
-    const result = invalid('MEASUREMENT', problems) ?? recordMeasurement(context.registry, writer(context), body);
+    const result = invalid('MEASUREMENT', problems) ?? recordMeasurement(context.registry, writerOf(context), body);
     return 'measurementDataId' in result ? code('MEASUREMENT_201', { 'Measurement Data Id': result.measurementDataId }) : result;
   },
 
   ahCreateIssuanceRequest: (context) => {
     const body = context.body as IssuanceRequestInput;
     const problems = periodProblems(body.gsrn, { start: body.productionPeriodStart, end: body.productionPeriodEnd }, { start: 'productionPeriodStart', end: 'productionPeriodEnd' });
-    const result = invalid('ISSUANCE', problems) ?? requestIssuance(context.registry, writer(context), body);
+    const result = invalid('ISSUANCE', problems) ?? requestIssuance(context.registry, writerOf(context), body);
     return 'issuanceRequestId' in result ? code('ISSUANCE_201', { 'Issuance Request Id': result.issuanceRequestId }) : result;
   },
 
   ahDeleteIssuanceRequest: (context) => {
-    if (unexpectedBody(context)) return code('ISSUANCE_004');
-    const result = withdrawIssuanceRequest(context.registry, writer(context), String(context.path.issuanceRequestId));
+    const result = withdrawIssuanceRequest(context.registry, writerOf(context), String(context.path.issuanceRequestId));
     return 'issuanceRequestId' in result ? code('ISSUANCE_203', { 'Issuance Request Id': result.issuanceRequestId }) : result;
   },
 

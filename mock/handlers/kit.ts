@@ -1,6 +1,6 @@
 import type { Clock } from '../clock.js';
 import type { Organization, User } from '../domain/model.js';
-import type { Registry } from '../domain/registry.js';
+import { isRefusal, type Refusal, type Registry, type Writer } from '../domain/registry.js';
 import type { Route } from '../router.js';
 
 export interface Caller {
@@ -45,3 +45,21 @@ export function callerOf(context: RequestContext): Caller {
   if (!context.caller) throw new Error(`${context.route.operationId} needs a caller but is anonymous`);
   return context.caller;
 }
+
+/** The organisation that writes. */
+export const writerOf = (context: RequestContext): Writer => ({ organizationId: callerOf(context).organization.organizationId });
+
+/** The caller's organisation on an organisation-scoped grant; undefined (the whole domain) on a domain grant. */
+export function organizationOf(context: RequestContext): string | undefined {
+  const caller = callerOf(context);
+  return caller.scope === 'domain' ? undefined : caller.organization.organizationId;
+}
+
+/** A rule's result: the refusal as it is, or what `success` answers for the record. */
+export const answer = <T>(result: T | Refusal, success: (record: T) => Reply): Reply => (isRefusal(result) ? result : success(result));
+
+/** A read of one record: the record as JSON, or the refusal that stands for it. */
+export const found = (result: object): Reply => answer(result, json);
+
+/** Model checks the schema cannot express answer the operation's `{AREA}_002`, naming the fields, like the pipeline's own. */
+export const invalid = (area: string, fields: string[]): Reply | null => (fields.length ? code(`${area}_002`, { 'model fields': fields.join(', ') }) : null);

@@ -3,7 +3,7 @@ import { decideDevice, decisionProblems, newDeviceProblems, registerDevice, subm
 import { isValidGsrn, type Account, type ProductionDevice } from '../domain/model.js';
 import { isRefusal, refuse, type Refusal } from '../domain/registry.js';
 import { inviteUser, type NewUser } from '../domain/users.js';
-import { callerOf, code, json, list, type Handler, type Reply, type RequestContext } from './kit.js';
+import { answer, callerOf, code, found, invalid, list, writerOf, type Handler, type Reply, type RequestContext } from './kit.js';
 
 interface Owned {
   organizationId: string;
@@ -25,8 +25,6 @@ function reach<T extends Owned>(context: RequestContext, record: T | undefined, 
   if (!record) return refuse(`${area}_001`, key);
   return inGrant(context, record) ? record : refuse(`${area}_003`);
 }
-
-const answer = <T>(result: T | Refusal, success: (record: T) => Reply): Reply => (isRefusal(result) ? result : success(result));
 
 const accountIn = (context: RequestContext) => {
   const accountNumber = String(context.path.accountNumber);
@@ -50,17 +48,14 @@ const organizationIn = (context: RequestContext) => {
   return reach(context, context.registry.organizations.get(organizationId), 'ORGANIZATION', { 'Organization Id': organizationId });
 };
 
-/** Checks the schema cannot express answer the operation's `_002`, naming the fields, like the pipeline's own. */
-const invalid = (area: string, fields: string[]): Reply | null => (fields.length ? code(`${area}_002`, { 'model fields': fields.join(', ') }) : null);
-
 const getAccounts: Handler = (context) => visible(context, context.registry.accounts.values(), (account) => account.accountNumber);
-const getAccount: Handler = (context) => answer(accountIn(context), json);
+const getAccount: Handler = (context) => found(accountIn(context));
 const getDevices: Handler = (context) => visible(context, context.registry.devices.values(), (device) => device.gsrn);
-const getDevice: Handler = (context) => answer(deviceIn(context), json);
+const getDevice: Handler = (context) => found(deviceIn(context));
 const getUsers: Handler = (context) => visible(context, context.registry.users.values(), (user) => user.username);
-const getUser: Handler = (context) => answer(userIn(context), json);
+const getUser: Handler = (context) => found(userIn(context));
 const getOrganizations: Handler = (context) => visible(context, context.registry.organizations.values(), (organization) => organization.name);
-const getOrganization: Handler = (context) => answer(organizationIn(context), json);
+const getOrganization: Handler = (context) => found(organizationIn(context));
 
 const accountUpdated = (account: Account): Reply => code('ACCOUNT_202', { 'Account Number': account.accountNumber });
 const deviceUpdated = (device: ProductionDevice): Reply => code('DEVICE_202', { GSRN: device.gsrn });
@@ -71,7 +66,7 @@ export const managementHandlers: Record<string, Handler> = {
   ahGetAccount: getAccount,
   ibGetAccount: getAccount,
   ahCreateAccount: (context) =>
-    answer(openAccount(context.registry, callerOf(context).organization, context.body as NewAccount), (account) => code('ACCOUNT_201', { 'Account Number': account.accountNumber })),
+    answer(openAccount(context.registry, writerOf(context), context.body as NewAccount), (account) => code('ACCOUNT_201', { 'Account Number': account.accountNumber })),
   ahUpdateAccount: (context) => {
     const account = accountIn(context);
     return isRefusal(account) ? account : answer(updateAccount(context.registry, account, context.body as AccountUpdate), accountUpdated);
@@ -92,7 +87,7 @@ export const managementHandlers: Record<string, Handler> = {
     const body = context.body as NewDevice;
     return (
       invalid('DEVICE', newDeviceProblems(context.registry, body)) ??
-      answer(registerDevice(context.registry, callerOf(context).organization, body), (device) => code('DEVICE_201', { GSRN: device.gsrn }))
+      answer(registerDevice(context.registry, writerOf(context), body), (device) => code('DEVICE_201', { GSRN: device.gsrn }))
     );
   },
   ahSubmitProductionDevice: (context) => {
@@ -111,7 +106,7 @@ export const managementHandlers: Record<string, Handler> = {
   ibGetUsers: getUsers,
   ahGetUser: getUser,
   ibGetUser: getUser,
-  ahCreateUser: (context) => answer(inviteUser(context.registry, callerOf(context).organization, context.body as NewUser), (user) => code('USER_201', { 'User Id': user.userId })),
+  ahCreateUser: (context) => answer(inviteUser(context.registry, writerOf(context), context.body as NewUser), (user) => code('USER_201', { 'User Id': user.userId })),
 
   ahGetOrganizations: getOrganizations,
   ibGetOrganizations: getOrganizations,

@@ -21,10 +21,9 @@ import {
   type Grouping,
   type Period,
 } from '../domain/reports.js';
-import { monthOf, shiftMonth } from '../domain/issuance.js';
+import { monthOf, shiftMonth } from '../domain/calendar.js';
 import { isRefusal } from '../domain/registry.js';
-import { found, organizationOf } from './certificate-creation.js';
-import { code, list, type Handler, type Reply, type RequestContext } from './kit.js';
+import { code, found, list, organizationOf, type Handler, type Reply, type RequestContext } from './kit.js';
 
 const DEFAULT_EXPIRY_HORIZON_DAYS = 30;
 

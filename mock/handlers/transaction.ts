@@ -14,7 +14,7 @@ import {
   type TransferRequest,
   type WithdrawalRequest,
 } from '../domain/transactions.js';
-import { callerOf, code, json, list, type Handler, type RequestContext } from './kit.js';
+import { callerOf, code, invalid, json, list, writerOf, type Handler, type Reply, type RequestContext } from './kit.js';
 
 /** Account numbers of the caller's organisation: what an account holder may see. */
 function ownAccounts(registry: Registry, organizationId: string): Set<string> {
@@ -40,12 +40,7 @@ function oneTransaction(context: RequestContext) {
 }
 
 /** Range checks the schema cannot express answer the operation's `_002`, naming the fields. */
-function invalidRanges(area: string, ranges: TransferRequest['bundles'], prefix = 'bundles') {
-  const fields = rangeProblems(ranges, prefix);
-  return fields.length ? code(`${area}_002`, { 'model fields': fields.join(', ') }) : null;
-}
-
-const writer = (context: RequestContext) => ({ organizationId: callerOf(context).organization.organizationId });
+const invalidRanges = (area: string, ranges: TransferRequest['bundles'], prefix = 'bundles') => invalid(area, rangeProblems(ranges, prefix));
 
 const created = (result: Transaction | { kind: 'code'; code: string }) =>
   'transactionId' in result ? code(result.type === 'Withdrawal' ? 'WITHDRAWAL_201' : 'TRANSACTION_201', { 'Transaction Id': result.transactionId }) : result;
@@ -58,22 +53,22 @@ export const transactionHandlers: Record<string, Handler> = {
 
   ahCreateTransfer: (context) => {
     const body = context.body as TransferRequest;
-    return invalidRanges('TRANSACTION', body.bundles) ?? created(transfer(context.registry, writer(context), body));
+    return invalidRanges('TRANSACTION', body.bundles) ?? created(transfer(context.registry, writerOf(context), body));
   },
   ahCreateExport: (context) => {
     const body = context.body as ExportRequest;
-    return invalidRanges('TRANSACTION', body.bundles) ?? created(exportCertificates(context.registry, writer(context), body));
+    return invalidRanges('TRANSACTION', body.bundles) ?? created(exportCertificates(context.registry, writerOf(context), body));
   },
   ahCreateCancellation: (context) => {
     const body = context.body as CancellationRequest;
     const ranges = invalidRanges('TRANSACTION', body.bundles);
     if (ranges) return ranges;
-    if (body.consumptionPeriodEnd < body.consumptionPeriodStart) return code('TRANSACTION_002', { 'model fields': 'consumptionPeriodEnd' });
-    return created(cancel(context.registry, writer(context), body));
+    if (body.consumptionPeriodEnd < body.consumptionPeriodStart) return invalid('TRANSACTION', ['consumptionPeriodEnd']) as Reply;
+    return created(cancel(context.registry, writerOf(context), body));
   },
   ibCreateWithdrawal: (context) => {
     const body = context.body as WithdrawalRequest;
-    if (!body.reason.trim()) return code('WITHDRAWAL_002', { 'model fields': 'reason' });
+    if (!body.reason.trim()) return invalid('WITHDRAWAL', ['reason']) as Reply;
     return invalidRanges('WITHDRAWAL', body.bundles) ?? created(withdraw(context.registry, body));
   },
 
@@ -89,12 +84,13 @@ export const transactionHandlers: Record<string, Handler> = {
   ahCreateScheduledTransactions: (context) => {
     const items = context.body as ScheduledItem[];
     const fields = items.flatMap((item, index) => rangeProblems(item.bundles, `[${index}].bundles`));
-    if (fields.length) return code('SCHEDULEDTRANSACTION_002', { 'model fields': fields.join(', ') });
-    const result = schedule(context.registry, writer(context), items);
+    const problems = invalid('SCHEDULEDTRANSACTION', fields);
+    if (problems) return problems;
+    const result = schedule(context.registry, writerOf(context), items);
     return Array.isArray(result) ? code('SCHEDULEDTRANSACTION_201', { Count: result.length }) : result;
   },
   ahDeleteScheduledTransaction: (context) => {
-    const result = unschedule(context.registry, writer(context), String(context.path.scheduledTransactionId));
+    const result = unschedule(context.registry, writerOf(context), String(context.path.scheduledTransactionId));
     return 'refused' in result ? result : code('SCHEDULEDTRANSACTION_203', { 'Scheduled Transaction Id': result.scheduledTransactionId });
   },
 };
