@@ -4,7 +4,6 @@ import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { codeCatalogue, formatCatalogue } from '../contracts/lib/codes.js';
 import { loadContracts } from '../contracts/lib/load.js';
-import { mockEnvironment, toPostman } from '../contracts/lib/postman.js';
 import { docsPath } from '../mock/docs.js';
 import { startMock } from '../mock/server.js';
 
@@ -152,6 +151,8 @@ async function postman(args: string[]): Promise<number> {
     args,
     options: { out: { type: 'string', default: 'reports/postman' }, 'base-url': { type: 'string', default: 'http://127.0.0.1:4600' } },
   });
+  // Loaded here only: the converter is heavy, and `mock` starts faster without it.
+  const { mockEnvironment, toPostman } = await import('../contracts/lib/postman.js');
   const out = resolve(values.out ?? 'reports/postman');
   mkdirSync(out, { recursive: true });
   const { contracts } = loadContracts();

@@ -66,6 +66,20 @@ interface RouteMeta {
 }
 
 const JSON_TYPE = 'application/json; charset=utf-8';
+const NO_QUERY = new URLSearchParams();
+
+/** A user's roles as a set, made once per user record and again only when its roles change. */
+const roleSets = new WeakMap<object, Set<string>>();
+function rolesOf(user: Caller['user']): Set<string> {
+  let roles = roleSets.get(user);
+  if (!roles || roles.size !== user.roles.length || user.roles.some((role) => !roles?.has(role))) roleSets.set(user, (roles = new Set(user.roles)));
+  return roles;
+}
+
+function holdsAny(held: ReadonlySet<string>, granted: ReadonlySet<string>): boolean {
+  for (const role of held) if (granted.has(role)) return true;
+  return false;
+}
 
 /**
  * The mock registry: one request pipeline over the contracts, the domain and
@@ -154,6 +168,11 @@ export class MockApp {
 
   /** The node:http request listener. */
   readonly listener = (req: IncomingMessage, res: ServerResponse): void => {
+    // Most requests (GETs) announce no body: answer at once, without waiting a turn for the stream's end.
+    if (req.headers['content-length'] === undefined && req.headers['transfer-encoding'] === undefined) {
+      this.guarded(req, res, null, false);
+      return;
+    }
     const chunks: Buffer[] = [];
     let size = 0;
     let tooLarge = false;
@@ -162,17 +181,18 @@ export class MockApp {
       if (size > this.config.maxBodyBytes) tooLarge = true;
       else chunks.push(chunk);
     });
-    req.on('end', () => {
-      const body = chunks.length === 0 ? null : chunks.length === 1 ? chunks[0] : Buffer.concat(chunks);
-      try {
-        this.handle(req, res, body, tooLarge);
-      } catch (error) {
-        process.stderr.write(`grex-harness: unexpected error on ${req.method} ${req.url}: ${(error as Error).stack}\n`);
-        if (!res.headersSent) this.send(res, req, this.codes.outcome('SYSTEM_001', { correlationId: 'internal' }));
-      }
-    });
+    req.on('end', () => this.guarded(req, res, chunks.length === 0 ? null : chunks.length === 1 ? chunks[0] : Buffer.concat(chunks), tooLarge));
     req.on('error', () => res.destroy());
   };
+
+  private guarded(req: IncomingMessage, res: ServerResponse, body: Buffer | null, tooLarge: boolean): void {
+    try {
+      this.handle(req, res, body, tooLarge);
+    } catch (error) {
+      process.stderr.write(`grex-harness: unexpected error on ${req.method} ${req.url}: ${(error as Error).stack}\n`);
+      if (!res.headersSent) this.send(res, req, this.codes.outcome('SYSTEM_001', { correlationId: 'internal' }));
+    }
+  }
 
   private handle(req: IncomingMessage, res: ServerResponse, body: Buffer | null, tooLarge: boolean): void {
     const url = req.url ?? '/';
@@ -240,7 +260,7 @@ export class MockApp {
       exchange.organization = identified.organization.organizationId;
       let scope: Caller['scope'] | undefined;
       for (const grant of meta.grants) {
-        if (![...identified.roles].some((role) => grant.roles.has(role))) continue;
+        if (!holdsAny(identified.roles, grant.roles)) continue;
         if (grant.scope === 'domain') scope = 'domain';
         else scope ??= 'organisation';
       }
@@ -257,7 +277,7 @@ export class MockApp {
       decisions.push({ stage: 'validate', outcome: 'reject', code: meta.contentTypeCode, detail: 'a body of another type than application/json' });
       return this.codes.outcome(meta.contentTypeCode);
     }
-    const check = meta.validator.check(match.params, new URLSearchParams(search), req.headers, body);
+    const check = meta.validator.check(match.params, search ? new URLSearchParams(search) : NO_QUERY, req.headers, body);
     if (!check.ok) {
       const outcome = this.invalid(meta, check.kind, check.fields, check.broke);
       decisions.push({ stage: 'validate', outcome: 'reject', code: outcome.code, detail: check.details.join('; ') });
@@ -300,16 +320,16 @@ export class MockApp {
 
   private identify(header: string | undefined): { user: Caller['user']; organization: Caller['organization']; roles: Set<string> } | string {
     if (!header) return 'no Authorization header';
-    const match = /^Bearer\s+(\S+)\s*$/i.exec(header);
-    if (!match) return 'the Authorization header is not "Bearer {token}"';
-    const verification = this.tokens.verify(match[1]);
+    const token = header.length > 7 && header.slice(0, 7).toLowerCase() === 'bearer ' ? header.slice(7).trim() : '';
+    if (!token || /\s/.test(token)) return 'the Authorization header is not "Bearer {token}"';
+    const verification = this.tokens.verify(token);
     if (!verification.ok) return verification.reason;
     const user = this.registry.users.get(verification.claims.oid);
     if (!user) return 'the user is not known to G-REX';
     if (user.status !== 'Active') return `the user is ${user.status.toLowerCase()}`;
     const organization = this.registry.organizations.get(user.organizationId);
     if (!organization || organization.status !== 'Active') return "the user's organisation is not active";
-    return { user, organization, roles: new Set(user.roles) };
+    return { user, organization, roles: rolesOf(user) };
   }
 
   private invalid(meta: RouteMeta, kind: 'content-type' | 'model', fields: string[], broke: Record<string, string[]>): Outcome {
@@ -394,15 +414,15 @@ export class MockApp {
 
   /** Writes an outcome; returns what was sent, for the journal. */
   send(res: ServerResponse, req: IncomingMessage, outcome: Outcome): { headers: Record<string, string | number>; text?: string } {
-    const raw = typeof outcome.body === 'string' || Buffer.isBuffer(outcome.body);
-    const text = outcome.body === undefined ? undefined : raw ? undefined : JSON.stringify(outcome.body);
-    const payload = text !== undefined ? Buffer.from(text) : raw ? Buffer.from(outcome.body as string | Buffer) : undefined;
+    const body = outcome.body;
+    // A string goes out in one write with the headers; a Buffer would cost a second one (writev).
+    const payload = body === undefined ? undefined : typeof body === 'string' || Buffer.isBuffer(body) ? body : JSON.stringify(body);
     const headers: Record<string, string | number> = { ...outcome.headers };
-    if (payload) headers['content-type'] = outcome.contentType ?? JSON_TYPE;
-    headers['content-length'] = payload?.length ?? 0;
+    if (payload !== undefined) headers['content-type'] = outcome.contentType ?? JSON_TYPE;
+    headers['content-length'] = payload === undefined ? 0 : typeof payload === 'string' ? Buffer.byteLength(payload) : payload.length;
     res.writeHead(outcome.status, headers);
     res.end(req.method === 'HEAD' ? undefined : payload);
-    return { headers, text: text ?? (typeof outcome.body === 'string' ? outcome.body : undefined) };
+    return { headers, text: typeof payload === 'string' ? payload : undefined };
   }
 }
 

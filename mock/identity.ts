@@ -1,4 +1,5 @@
 import { createPrivateKey, createPublicKey, generateKeyPairSync, sign, verify, type KeyObject } from 'node:crypto';
+import { cachedText } from '../contracts/lib/cache.js';
 import type { Clock } from './clock.js';
 
 /** A B2C tenant as the manual's Appendices 2 and 5 describe it. */
@@ -59,8 +60,9 @@ export class TokenAuthority {
     readonly tenants: Tenant[],
     readonly accessTokenLifetimeSeconds = 3600,
   ) {
-    const pair = generateKeyPairSync('rsa', { modulusLength: 2048 });
-    this.privateKey = createPrivateKey(pair.privateKey.export({ format: 'pem', type: 'pkcs8' }));
+    // One key per installation, kept in the cache: tokens stay valid when the mock restarts, and start-up skips key generation.
+    const pem = cachedText('signing-key.pem', () => String(generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey.export({ format: 'pem', type: 'pkcs8' })));
+    this.privateKey = createPrivateKey(pem);
     this.publicKey = createPublicKey(this.privateKey);
     const jwk = this.publicKey.export({ format: 'jwk' });
     this.kid = b64url(String(jwk.n).slice(0, 24)).slice(0, 32);

@@ -80,7 +80,10 @@ export class Registry {
   nextCertificate: number;
   /** Hooks run by `tick` when the clock has moved: scheduled transactions, expiry. */
   private readonly timers: ((now: number) => void)[] = [];
-  private lastDay = '';
+  /** The current UTC day, as [start, end) in ms, so most requests learn that no day has passed with two comparisons. */
+  private dayStart = Number.NaN;
+  private dayEnd = Number.NaN;
+  private dayTurned = true;
 
   constructor(
     data: RegistryData,
@@ -138,12 +141,17 @@ export class Registry {
   /** Called before every request and after every clock change: lets due events happen, in clock order. */
   tick(): void {
     const now = this.clock.now();
+    this.dayTurned = !(now >= this.dayStart && now < this.dayEnd);
+    if (this.dayTurned) {
+      this.dayStart = now - (now % 86_400_000);
+      this.dayEnd = this.dayStart + 86_400_000;
+    }
     for (const timer of this.timers) timer(now);
-    this.lastDay = day(now);
   }
 
+  /** Whether this tick entered another UTC day than the last one (daily rules: expiry). */
   dayChanged(): boolean {
-    return day(this.clock.now()) !== this.lastDay;
+    return this.dayTurned;
   }
 
   code(list: CodeListName, code: string): CodeListEntry | undefined {
@@ -165,17 +173,25 @@ export class Registry {
     held.add(bundle);
   }
 
-  /** Finds the bundle of an account holding a whole range; null when no one bundle holds it. */
+  /**
+   * Finds the bundle of an account holding a whole range; null when no one
+   * bundle holds it. Certificate ids have one width, so they compare as text
+   * in the order of their serials: no parsing per bundle.
+   */
   pick(accountNumber: string, range: CertificateRange): RangePick | null {
     const start = certificateSerial(range.startCertificateId);
     const end = certificateSerial(range.endCertificateId);
     if (start === null || end === null || end < start) return null;
+    const bundle = this.holder(accountNumber, range.startCertificateId, range.endCertificateId);
+    return bundle ? { bundle, start, end } : null;
+  }
+
+  /** The bundle of the account whose ids run from at most `from` to at least `to`. */
+  holder(accountNumber: string, from: string, to: string): CertificateBundle | undefined {
     for (const bundle of this.bundlesByAccount.get(accountNumber) ?? []) {
-      const first = certificateSerial(bundle.startCertificateId) ?? -1;
-      const last = certificateSerial(bundle.endCertificateId) ?? -1;
-      if (start >= first && end <= last) return { bundle, start, end };
+      if (bundle.startCertificateId <= from && bundle.endCertificateId >= to) return bundle;
     }
-    return null;
+    return undefined;
   }
 
   /**

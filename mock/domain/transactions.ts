@@ -1,6 +1,5 @@
-import { createHash } from 'node:crypto';
 import type { Account, CertificateBundle, CertificateRange, ScheduledTransaction, Transaction } from './model.js';
-import { certificateSerial } from './model.js';
+import { certificateId, certificateSerial } from './model.js';
 import { monthOf } from './calendar.js';
 import { refuse, type RangePick, type Refusal, type Registry, type Writer } from './registry.js';
 
@@ -28,7 +27,8 @@ export function rangeProblems(ranges: CertificateRange[], prefix = 'bundles'): s
 
 /** A write's fingerprint, to refuse the same write again within the window (the manual's "transaction loops"). */
 function duplicate(registry: Registry, writer: Writer, kind: string, body: unknown): { seen: boolean; remember: () => void } {
-  const key = createHash('sha1').update(`${writer.organizationId}|${kind}|${JSON.stringify(body)}`).digest('base64');
+  // The request text itself is the key: cheaper than hashing it, and ten minutes of writes is small.
+  const key = `${writer.organizationId}|${kind}|${JSON.stringify(body)}`;
   const now = registry.clock.now();
   // Oldest first (insertion order), so pruning stops at the first fresh write instead of scanning them all.
   for (const [fingerprint, at] of registry.recentWrites) {
@@ -74,11 +74,9 @@ const volumeOf = (ranges: CertificateRange[]): number =>
 
 /** Carves every pick and hands each moved part to `apply`; only called once every check has passed. */
 function carveAll(registry: Registry, picks: RangePick[], apply: (bundle: CertificateBundle) => void): void {
-  // Carving one pick can shrink a bundle another pick points into, so locate each again by serials.
+  // Carving one pick can shrink a bundle another pick points into, so locate each again by its ids.
   for (const { bundle, start, end } of picks) {
-    const holder = [...(registry.bundlesByAccount.get(bundle.accountNumber) ?? [])].find(
-      (candidate) => (certificateSerial(candidate.startCertificateId) as number) <= start && (certificateSerial(candidate.endCertificateId) as number) >= end,
-    ) as CertificateBundle;
+    const holder = registry.holder(bundle.accountNumber, certificateId(start), certificateId(end)) as CertificateBundle;
     apply(registry.carve({ bundle: holder, start, end }));
   }
 }
