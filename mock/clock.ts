@@ -6,6 +6,8 @@
  */
 export class Clock {
   private offset = 0;
+  private lastIsoAt = Number.NaN;
+  private lastIso = '';
   private readonly listeners = new Set<(now: number) => void>();
 
   constructor(start?: number, private readonly wall: () => number = Date.now) {
@@ -17,7 +19,13 @@ export class Clock {
   }
 
   iso(): string {
-    return new Date(this.now()).toISOString();
+    // Many requests fall in the same millisecond; formatting a date is not free.
+    const now = this.now();
+    if (now !== this.lastIsoAt) {
+      this.lastIsoAt = now;
+      this.lastIso = new Date(now).toISOString();
+    }
+    return this.lastIso;
   }
 
   set(at: number): void {
