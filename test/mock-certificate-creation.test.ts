@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { lastDayOf, shiftMonth } from '../mock/domain/calendar.js';
 import { certificateSerial, gsrnCheckDigit, type Account, type CertificateBundle, type IssuanceRequest, type MeasurementData, type ProductionDevice } from '../mock/domain/model.js';
-import { startTestMock, type Reply, type TestMock } from './support/mock.js';
+import { expectCode, startTestMock, type Reply, type RequestOptions, type TestMock } from './support/mock.js';
 
 /**
  * The Certificate Creation API v1 over HTTP, as an integrator's client sees
@@ -23,30 +23,8 @@ before(async () => {
 });
 after(() => mock?.close());
 
-interface Options {
-  body?: unknown;
-  contentType?: string;
-  headers?: Record<string, string>;
-}
-
-/** A request as a fixture user (or, with `null`, without a token). */
-async function as(username: string | null, method: string, path: string, options: Options = {}): Promise<Reply> {
-  const token = username === null ? undefined : await mock.token(username);
-  return mock.request(method, path, { token, ...options });
-}
-
-function expectCode(reply: Reply, status: number, responseCode: string): void {
-  assert.equal(reply.status, status, reply.text);
-  assert.equal(reply.headers.get('x-grex-self-check'), null, reply.text);
-  assert.equal(reply.json?.responseCode, responseCode, reply.text);
-  assert.equal(reply.json.statusCode, status);
-}
-
-async function read(username: string, path: string): Promise<any> {
-  const reply = await as(username, 'GET', path);
-  assert.equal(reply.status, 200, reply.text);
-  return reply.json;
-}
+const as: TestMock['as'] = (...args) => mock.as(...args);
+const read = (username: string, path: string) => mock.read(username, path);
 
 /** What the registry holds, without the clock and the journal that every request moves. */
 async function registryState(): Promise<object> {
@@ -115,7 +93,7 @@ describe('every operation: 401 without a token, 403 AUTH_003 for a role the perm
     ['PATCH', `${IB}/IssuanceRequests/${UNKNOWN_ID}`, 'ib-pd-viewer'],
     ['POST', `${IB}/Issuances`, 'ib-pd-editor'],
   ];
-  const bodyFor = (method: string): Options => (method === 'POST' || method === 'PATCH' ? { body: {} } : {});
+  const bodyFor = (method: string): Omit<RequestOptions, 'token'> => (method === 'POST' || method === 'PATCH' ? { body: {} } : {});
 
   it('401 AUTH_001 without a token', async () => {
     for (const [method, path] of operations) expectCode(await as(null, method, path, bodyFor(method)), 401, 'AUTH_001');
@@ -376,7 +354,7 @@ describe('POST IssuanceRequests (ahCreateIssuanceRequest), in the contract’s o
 describe('DELETE IssuanceRequests/{id} (ahDeleteIssuanceRequest)', () => {
   before(reset);
   const LIST = `${AH}/IssuanceRequests?$top=500`;
-  const remove = (id: string, options: Options = {}) => as('soleil-pd-administrator', 'DELETE', `${AH}/IssuanceRequests/${id}`, options);
+  const remove = (id: string, options: Omit<RequestOptions, 'token'> = {}) => as('soleil-pd-administrator', 'DELETE', `${AH}/IssuanceRequests/${id}`, options);
 
   it('400 ISSUANCE_004 for a body sent as anything but JSON', async () => {
     const { issuanceRequestId } = submittedOf('soleil-root');

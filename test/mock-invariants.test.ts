@@ -28,20 +28,9 @@ function mulberry32(seed: number): () => number {
   };
 }
 
-async function pages<T>(path: string, token: string): Promise<T[]> {
-  const all: T[] = [];
-  for (let skip = 0; ; skip += 500) {
-    const reply = await mock.request('GET', `${path}${path.includes('?') ? '&' : '?'}$top=500&$skip=${skip}`, { token });
-    assert.equal(reply.status, 200, reply.text);
-    all.push(...reply.json);
-    if (reply.json.length < 500) return all;
-  }
-}
-
 async function checkInvariants(): Promise<{ bundles: number; issuances: number }> {
-  const token = await mock.token('ib-root');
-  const bundles = await pages<CertificateBundle>('/privatereportsapi/IB/privatereportsapi/Certificates', token);
-  const issuances = await pages<Transaction>(`/transactionapi/IB/transactionapi/Transactions?$filter=${encodeURIComponent("type eq 'Issuance'")}`, token);
+  const bundles: CertificateBundle[] = await mock.readAll('ib-root', '/privatereportsapi/IB/privatereportsapi/Certificates');
+  const issuances: Transaction[] = await mock.readAll('ib-root', `/transactionapi/IB/transactionapi/Transactions?$filter=${encodeURIComponent("type eq 'Issuance'")}`);
   const spans = bundles
     .map((bundle) => ({ bundle, start: certificateSerial(bundle.startCertificateId) as number, end: certificateSerial(bundle.endCertificateId) as number }))
     .sort((a, b) => a.start - b.start);

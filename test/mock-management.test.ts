@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { gsrnCheckDigit, type Account, type ProductionDevice, type User } from '../mock/domain/model.js';
-import { startTestMock, type Reply, type TestMock } from './support/mock.js';
+import { expectCode, startTestMock, type Reply, type RequestOptions, type TestMock } from './support/mock.js';
 
 /**
  * The Management API v2 over HTTP, as an integrator's client sees it: every
@@ -21,29 +21,8 @@ before(async () => {
 });
 after(() => mock?.close());
 
-interface Options {
-  body?: unknown;
-  contentType?: string;
-}
-
-/** A request as a fixture user (or, with `null`, without a token). */
-async function as(username: string | null, method: string, path: string, options: Options = {}): Promise<Reply> {
-  const token = username === null ? undefined : await mock.token(username);
-  return mock.request(method, path, { token, ...options });
-}
-
-function expectCode(reply: Reply, status: number, responseCode: string): void {
-  assert.equal(reply.status, status, reply.text);
-  assert.equal(reply.headers.get('x-grex-self-check'), null, reply.text);
-  assert.equal(reply.json?.responseCode, responseCode, reply.text);
-  assert.equal(reply.json.statusCode, status);
-}
-
-async function read(username: string, path: string): Promise<any> {
-  const reply = await as(username, 'GET', path);
-  assert.equal(reply.status, 200, reply.text);
-  return reply.json;
-}
+const as: TestMock['as'] = (...args) => mock.as(...args);
+const read = (username: string, path: string) => mock.read(username, path);
 
 /** A refused write leaves what `path` shows as it was. */
 async function refusedWithoutChange(username: string, path: string, write: () => Promise<Reply>, status: number, responseCode: string): Promise<void> {
@@ -118,7 +97,7 @@ describe('every operation: 401 without a token, 403 AUTH_003 for a role the perm
   ];
 
   /** Writes send a valid-looking empty JSON body: the refusal must come before it is read. */
-  const bodyFor = (method: string): Options => (method === 'GET' ? {} : { body: {} });
+  const bodyFor = (method: string): Omit<RequestOptions, 'token'> => (method === 'GET' ? {} : { body: {} });
 
   it('401 AUTH_001 without a token', async () => {
     for (const [method, path] of operations) expectCode(await as(null, method, path, bodyFor(method)), 401, 'AUTH_001');

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { gsrnCheckDigit, type CodeListEntry, type CodeListName } from '../mock/domain/model.js';
-import { startTestMock, type Reply, type TestMock } from './support/mock.js';
+import { expectCode, startTestMock, type Reply, type TestMock } from './support/mock.js';
 
 /**
  * The Master Data API v2 over HTTP: the seven lists under /AH/ and /IB/, and
@@ -18,22 +18,8 @@ before(async () => {
 });
 after(() => mock?.close());
 
-async function as(username: string | null, method: string, path: string, options: { body?: unknown; contentType?: string } = {}): Promise<Reply> {
-  const token = username === null ? undefined : await mock.token(username);
-  return mock.request(method, path, { token, ...options });
-}
-
-function expectCode(reply: Reply, status: number, responseCode: string): void {
-  assert.equal(reply.status, status, reply.text);
-  assert.equal(reply.headers.get('x-grex-self-check'), null, reply.text);
-  assert.equal(reply.json?.responseCode, responseCode, reply.text);
-}
-
-async function read(username: string, path: string): Promise<CodeListEntry[]> {
-  const reply = await as(username, 'GET', path);
-  assert.equal(reply.status, 200, reply.text);
-  return reply.json;
-}
+const as: TestMock['as'] = (...args) => mock.as(...args);
+const read = (username: string, path: string): Promise<CodeListEntry[]> => mock.read(username, path);
 
 const listPath = (role: 'AH' | 'IB', list: CodeListName, query = '') => `${MD}/${role}/masterdataapi/${list}${query}`;
 const codePath = (list: string, code: string) => `${MD}/IB/masterdataapi/${list}/${code}`;

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { shiftMonth } from '../mock/domain/calendar.js';
 import { certificateSerial, gsrnCheckDigit, type Account, type CertificateBundle, type ProductionDevice, type Transaction } from '../mock/domain/model.js';
-import { startTestMock, type Reply, type TestMock } from './support/mock.js';
+import { expectCode, startTestMock, type Reply, type TestMock } from './support/mock.js';
 
 /**
  * The Private Reports API v1 and the Public Reports API v1 over HTTP: every
@@ -23,34 +23,10 @@ before(async () => {
 });
 after(() => mock?.close());
 
-async function as(username: string | null, path: string, headers?: Record<string, string>): Promise<Reply> {
-  const token = username === null ? undefined : await mock.token(username);
-  return mock.request('GET', path, { token, headers });
-}
-
-function expectCode(reply: Reply, status: number, responseCode: string): void {
-  assert.equal(reply.status, status, reply.text);
-  assert.equal(reply.headers.get('x-grex-self-check'), null, reply.text);
-  assert.equal(reply.json?.responseCode, responseCode, reply.text);
-  assert.equal(reply.json.statusCode, status);
-}
-
-async function read(username: string | null, path: string): Promise<any> {
-  const reply = await as(username, path);
-  assert.equal(reply.status, 200, reply.text);
-  assert.equal(reply.headers.get('x-grex-self-check'), null);
-  return reply.json;
-}
-
-/** Every item of a collection, page by page, as the fair-use policy asks. */
-async function readAll(username: string | null, path: string): Promise<any[]> {
-  const items: any[] = [];
-  for (let skip = 0; ; skip += 500) {
-    const page = await read(username, `${path}${path.includes('?') ? '&' : '?'}$top=500&$skip=${skip}`);
-    items.push(...page);
-    if (page.length < 500) return items;
-  }
-}
+/** Every report is a GET. */
+const as = (username: string | null, path: string, headers?: Record<string, string>): Promise<Reply> => mock.as(username, 'GET', path, { headers });
+const read = (username: string | null, path: string) => mock.read(username, path);
+const readAll = (username: string | null, path: string) => mock.readAll(username, path);
 
 const q = (text: string): string => encodeURIComponent(text);
 const sum = (values: number[]): number => values.reduce((total, value) => total + value, 0);

@@ -44,12 +44,8 @@ const range = (bundle: CertificateBundle, from: number, to: number) => {
   return { startCertificateId: certificateId(start + from), endCertificateId: certificateId(start + to) };
 };
 
-async function certificatesOf(username: string, account: string): Promise<CertificateBundle[]> {
-  const filter = encodeURIComponent(`accountNumber eq '${account}'`);
-  const reply = await mock.request('GET', `/privatereportsapi/AH/privatereportsapi/Certificates?$top=500&$filter=${filter}`, { token: await mock.token(username) });
-  assert.equal(reply.status, 200, reply.text);
-  return reply.json;
-}
+const certificatesOf = (username: string, account: string): Promise<CertificateBundle[]> =>
+  mock.readAll(username, `/privatereportsapi/AH/privatereportsapi/Certificates?$filter=${encodeURIComponent(`accountNumber eq '${account}'`)}`);
 
 const state = async () => (await mock.admin('GET', '/__admin/state')).json;
 /** A refused write leaves the registry as it was. */

@@ -1,3 +1,4 @@
+import assert from 'node:assert/strict';
 import { mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import type { MockApp } from '../../mock/app.js';
@@ -29,6 +30,12 @@ export interface TestMock {
   /** An access token for a fixture user, from POST /__admin/token (memoised while valid on the mock's clock). */
   token(username: string): Promise<string>;
   request(method: string, path: string, options?: RequestOptions): Promise<Reply>;
+  /** A request as a fixture user (or, with `null`, without a token). */
+  as(username: string | null, method: string, path: string, options?: Omit<RequestOptions, 'token'>): Promise<Reply>;
+  /** A 200 read as a fixture user (or anonymously), checked against the contract by the mock; its JSON. */
+  read(username: string | null, path: string): Promise<any>;
+  /** Every item of a collection, page by page with $top and $skip, as the fair-use policy asks. */
+  readAll(username: string | null, path: string): Promise<any[]>;
   admin(method: string, path: string, body?: unknown): Promise<Reply>;
   close(): Promise<void>;
 }
@@ -62,22 +69,49 @@ export async function startTestMock(name: string): Promise<TestMock> {
     }
     return { status: response.status, headers: response.headers, text, json };
   };
+  const as = async (username: string | null, method: string, path: string, options: Omit<RequestOptions, 'token'> = {}): Promise<Reply> =>
+    request(method, path, { ...options, token: username === null ? undefined : await token(username) });
+  const read = async (username: string | null, path: string): Promise<any> => {
+    const reply = await as(username, 'GET', path);
+    assert.equal(reply.status, 200, reply.text);
+    assert.equal(reply.headers.get('x-grex-self-check'), null);
+    return reply.json;
+  };
+  const token = async (username: string): Promise<string> => {
+    const known = tokens.get(username);
+    // A token lives on the mock's clock, which tests move (and reset): a new one unless the clock is well inside its life.
+    const now = running.app.clock.now();
+    if (known && known.issuedAt * 1000 <= now && known.expiresOn * 1000 > now + 60_000) return known.token;
+    const reply = await request('POST', '/__admin/token', { body: { user: username } });
+    if (reply.status !== 200) throw new Error(`no token for ${username}: ${reply.text}`);
+    const { access_token: issued, expires_on: expiresOn, expires_in: lifetime } = reply.json as { access_token: string; expires_on: number; expires_in: number };
+    tokens.set(username, { token: issued, issuedAt: expiresOn - lifetime, expiresOn });
+    return issued;
+  };
   return {
     url: running.url,
     app: running.app,
     request,
-    admin: (method, path, body) => request(method, path, body === undefined ? {} : { body }),
-    async token(username) {
-      const known = tokens.get(username);
-      // A token lives on the mock's clock, which tests move (and reset): a new one unless the clock is well inside its life.
-      const now = running.app.clock.now();
-      if (known && known.issuedAt * 1000 <= now && known.expiresOn * 1000 > now + 60_000) return known.token;
-      const reply = await request('POST', '/__admin/token', { body: { user: username } });
-      if (reply.status !== 200) throw new Error(`no token for ${username}: ${reply.text}`);
-      const { access_token: token, expires_on: expiresOn, expires_in: lifetime } = reply.json as { access_token: string; expires_on: number; expires_in: number };
-      tokens.set(username, { token, issuedAt: expiresOn - lifetime, expiresOn });
-      return token;
+    as,
+    read,
+    async readAll(username, path) {
+      const items: any[] = [];
+      for (let skip = 0; ; skip += 500) {
+        const page = await read(username, `${path}${path.includes('?') ? '&' : '?'}$top=500&$skip=${skip}`);
+        items.push(...page);
+        if (page.length < 500) return items;
+      }
     },
+    admin: (method, path, body) => request(method, path, body === undefined ? {} : { body }),
+    token,
     close: () => running.close(),
   };
+}
+
+/** The manual's envelope with this status and code, and an answer the contract allows (no self-check failure). */
+export function expectCode(reply: Reply, status: number, responseCode: string): void {
+  assert.equal(reply.status, status, reply.text);
+  assert.equal(reply.headers.get('x-grex-self-check'), null, reply.text);
+  assert.equal(reply.json?.responseCode, responseCode, reply.text);
+  assert.equal(reply.json.statusCode, status);
 }
