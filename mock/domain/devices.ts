@@ -3,18 +3,9 @@ import { isActiveCode } from './master-data.js';
 import { isValidGsrn, type DeviceStatus, type ProductionDevice } from './model.js';
 import { refuse, type Refusal, type Registry, type Writer } from './registry.js';
 
-export interface NewDevice {
-  gsrn: string;
-  name: string;
-  technologyCode: string;
-  energySourceCode: string;
-  capacityMW: number;
-  commissioningDate: string;
-  country: string;
-  location?: string;
-  supportScheme?: ProductionDevice['supportScheme'];
-  issuingAccountNumber?: string | null;
-}
+/** A registration: the device as the holder describes it; the registry sets its owner and status. */
+export type NewDevice = Omit<ProductionDevice, 'organizationId' | 'status' | 'supportScheme' | 'issuingAccountNumber'> &
+  Partial<Pick<ProductionDevice, 'supportScheme' | 'issuingAccountNumber'>>;
 
 export interface DeviceDecision {
   status: 'Approved' | 'Rejected' | 'Inactive';

@@ -313,19 +313,11 @@ export function accountHolders(registry: Registry): Organization[] {
   return [...registry.organizations.values()].filter((organization) => organization.type === 'AccountHolder' && organization.status === 'Active').sort((a, b) => ascending(a.name, b.name));
 }
 
-export interface PublicProductionDevice {
-  gsrn: string;
-  name: string;
+/** What the public sees of a device: its owner's name instead of ids and accounts, and whether it still runs. */
+export type PublicProductionDevice = Omit<ProductionDevice, 'organizationId' | 'issuingAccountNumber' | 'status'> & {
   accountHolderName: string;
-  technologyCode: string;
-  energySourceCode: string;
-  capacityMW: number;
-  commissioningDate: string;
-  country: string;
-  location?: string;
-  supportScheme: ProductionDevice['supportScheme'];
   isActive: boolean;
-}
+};
 
 /** Devices past registration (Approved, or Inactive after it): their GOs may still be traded. */
 const isPublic = (device: ProductionDevice): boolean => device.status === 'Approved' || device.status === 'Inactive';
