@@ -215,7 +215,7 @@ export class MockApp {
       startedAt: this.clock.iso(),
       durationMs: 0,
       client: req.socket.remoteAddress ?? '',
-      request: { method: req.method ?? 'GET', url, headers: req.headers, body: this.journal.cut(body?.toString('utf8')) },
+      request: { method: req.method ?? 'GET', url, headers: {}, body: this.journal.cut(body?.toString('utf8')) },
       response: { status: 0, headers: {} },
       decisions,
     };
@@ -223,7 +223,7 @@ export class MockApp {
     const sent = this.send(res, req, outcome);
     exchange.durationMs = performance.now() - started;
     exchange.response = { status: outcome.status, headers: sent.headers, body: this.journal.cut(sent.text) };
-    this.journal.record(exchange);
+    this.journal.record(exchange, req.rawHeaders);
   }
 
   private pipeline(req: IncomingMessage, pathname: string, search: string, body: Buffer | null, tooLarge: boolean, exchange: Exchange): Outcome {

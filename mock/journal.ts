@@ -33,12 +33,93 @@ export interface JournalOptions {
 }
 
 /**
+ * What the ring keeps of an exchange: few objects, because every entry lives
+ * long enough to reach the old generation and a ring of them churns it. The
+ * request's headers stay as Node's flat `rawHeaders`, the decisions as one
+ * string; `entries()` gives back the full `Exchange`.
+ */
+interface Entry {
+  id: number;
+  startedAt: string;
+  durationMs: number;
+  client: string;
+  method: string;
+  url: string;
+  rawHeaders: string[];
+  requestBody?: string;
+  status: number;
+  responseHeaders: Record<string, string | number>;
+  responseBody?: string;
+  operationId?: string;
+  user?: string;
+  organization?: string;
+  decisions: string;
+}
+
+const FIELD = '\u001f';
+const RECORD = '\u001e';
+
+function compact(exchange: Exchange, rawHeaders: string[]): Entry {
+  return {
+    id: exchange.id,
+    startedAt: exchange.startedAt,
+    durationMs: exchange.durationMs,
+    client: exchange.client,
+    method: exchange.request.method,
+    url: exchange.request.url,
+    rawHeaders,
+    requestBody: exchange.request.body,
+    status: exchange.response.status,
+    responseHeaders: exchange.response.headers,
+    responseBody: exchange.response.body,
+    operationId: exchange.operationId,
+    user: exchange.user,
+    organization: exchange.organization,
+    decisions: exchange.decisions.map((d) => `${d.stage}${FIELD}${d.outcome}${FIELD}${d.code ?? ''}${FIELD}${d.detail ?? ''}`).join(RECORD),
+  };
+}
+
+/** Node's `req.headers` from its `rawHeaders`: names in lower case, repeated ones joined (set-cookie kept as a list). */
+function headersOf(raw: string[]): Record<string, string | string[]> {
+  const headers: Record<string, string | string[]> = {};
+  for (let i = 0; i < raw.length; i += 2) {
+    const name = raw[i].toLowerCase();
+    const known = headers[name];
+    if (known === undefined) headers[name] = name === 'set-cookie' ? [raw[i + 1]] : raw[i + 1];
+    else if (Array.isArray(known)) known.push(raw[i + 1]);
+    else headers[name] = `${known}, ${raw[i + 1]}`;
+  }
+  return headers;
+}
+
+function expand(entry: Entry): Exchange {
+  const decisions: Decision[] = entry.decisions
+    ? entry.decisions.split(RECORD).map((text) => {
+        const [stage, outcome, code, detail] = text.split(FIELD);
+        return { stage: stage as Stage, outcome: outcome as Decision['outcome'], ...(code ? { code } : {}), ...(detail ? { detail } : {}) };
+      })
+    : [];
+  return {
+    id: entry.id,
+    startedAt: entry.startedAt,
+    durationMs: entry.durationMs,
+    client: entry.client,
+    request: { method: entry.method, url: entry.url, headers: headersOf(entry.rawHeaders), ...(entry.requestBody !== undefined ? { body: entry.requestBody } : {}) },
+    response: { status: entry.status, headers: entry.responseHeaders, ...(entry.responseBody !== undefined ? { body: entry.responseBody } : {}) },
+    ...(entry.operationId ? { operationId: entry.operationId } : {}),
+    ...(entry.user ? { user: entry.user } : {}),
+    ...(entry.organization ? { organization: entry.organization } : {}),
+    decisions,
+  };
+}
+
+/**
  * Every exchange with what each pipeline stage decided: a ring of fixed
  * capacity, so memory stays bounded however long the mock runs, optionally
  * spilled to an NDJSON file for whole-run grading.
  */
 export class Journal {
-  private readonly ring: (Exchange | undefined)[];
+  private readonly ring: (Entry | undefined)[];
   private next = 0;
   private total = 0;
   private spill: WriteStream | undefined;
@@ -65,12 +146,16 @@ export class Journal {
     return `${body.slice(0, this.options.maxBodyChars)}…[${body.length - this.options.maxBodyChars} more characters]`;
   }
 
-  record(exchange: Exchange): void {
+  /** `rawHeaders` is the request's own (Node's flat list), kept instead of a copy. */
+  record(exchange: Exchange, rawHeaders: string[]): void {
     this.total++;
-    if (this.ring.length === 0) return;
-    this.ring[this.next] = exchange;
-    this.next = (this.next + 1) % this.ring.length;
-    this.spill?.write(`${JSON.stringify(exchange)}\n`);
+    if (this.ring.length === 0 && !this.spill) return;
+    const entry = compact(exchange, rawHeaders);
+    if (this.ring.length) {
+      this.ring[this.next] = entry;
+      this.next = (this.next + 1) % this.ring.length;
+    }
+    this.spill?.write(`${JSON.stringify(expand(entry))}\n`);
   }
 
   /** Oldest first. */
@@ -78,7 +163,7 @@ export class Journal {
     const out: Exchange[] = [];
     const size = this.size;
     const start = this.total > this.ring.length ? this.next : 0;
-    for (let i = 0; i < size; i++) out.push(this.ring[(start + i) % this.ring.length] as Exchange);
+    for (let i = 0; i < size; i++) out.push(expand(this.ring[(start + i) % this.ring.length] as Entry));
     return out;
   }
 
