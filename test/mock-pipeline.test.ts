@@ -301,3 +301,17 @@ describe('self-check: every answer is validated against its contract in test mod
     }
   });
 });
+
+describe('the journal is bounded', () => {
+  it('keeps the last N exchanges of a ring of N, and counts them all', async () => {
+    const small = await startMock({ port: 0, host: '127.0.0.1', journalCapacity: 3 });
+    try {
+      for (let i = 0; i < 5; i++) await fetch(`${small.url}/masterdataapi/IB/masterdataapi/Countries?$top=${i + 1}`);
+      const lines = (await (await fetch(`${small.url}/__admin/journal`)).text()).trim().split('\n').map((line) => JSON.parse(line));
+      assert.deepEqual(lines.map((entry) => new URL(entry.request.url, 'http://x').searchParams.get('$top')), ['3', '4', '5']);
+      assert.deepEqual((await (await fetch(`${small.url}/__admin/health`)).json()).journal, { size: 3, recorded: 5 });
+    } finally {
+      await small.close();
+    }
+  });
+});
