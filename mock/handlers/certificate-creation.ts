@@ -14,7 +14,6 @@ import {
   type IssuanceRequestInput,
   type MeasurementInput,
 } from '../domain/issuance.js';
-import { isRefusal } from '../domain/registry.js';
 import { code, found, invalid, list, organizationOf, writerOf, type Handler } from './kit.js';
 
 const measurements: Handler = (context) => list(measurementsOf(context.registry, organizationOf(context)));
