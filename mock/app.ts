@@ -12,6 +12,7 @@ import { parseFilter, parseOrderBy } from './domain/query.js';
 import { Registry } from './domain/registry.js';
 import { handlers as allHandlers, installers } from './handlers/index.js';
 import type { Caller, Handler, Reply, RequestContext } from './handlers/kit.js';
+import { B2CService } from './b2c/service.js';
 import { TokenAuthority, type Tenant } from './identity.js';
 import { Journal, type Decision, type Exchange } from './journal.js';
 import { Codes, type Outcome } from './outcome.js';
@@ -92,6 +93,7 @@ export class MockApp {
   readonly clock: Clock;
   readonly tokens: TokenAuthority;
   readonly journal: Journal;
+  readonly b2c: B2CService;
   registry: Registry;
   selfCheckFailures = 0;
   private readonly fixtures: RegistryData;
@@ -106,6 +108,7 @@ export class MockApp {
     this.fixtures = generateRegistry({ seed: config.seed, profile: config.profile });
     this.clock = new Clock(Date.parse(this.fixtures.epoch));
     this.tokens = new TokenAuthority(this.clock, TENANTS);
+    this.b2c = new B2CService(this.clock, this.tokens);
     this.journal = new Journal({ capacity: config.journalCapacity, maxBodyChars: 65_536, spillFile: config.journalSpillFile });
     this.codes = new Codes(codeCatalogue(contracts));
     this.router = new Router(contracts.contracts);
@@ -124,6 +127,7 @@ export class MockApp {
     this.clock.set(Date.parse(this.fixtures.epoch));
     this.registry = this.buildRegistry();
     this.journal.clear();
+    this.b2c.clear();
   }
 
   private buildRegistry(): Registry {
@@ -294,6 +298,7 @@ export class MockApp {
       caller,
       registry: this.registry,
       clock: this.clock,
+      b2c: this.b2c,
     };
     let outcome: Outcome;
     try {

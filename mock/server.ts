@@ -32,6 +32,7 @@ export async function startMock(options: MockOptions): Promise<RunningMock> {
   });
   const address = server.address() as AddressInfo;
   const shown = address.family === 'IPv6' ? `[${address.address}]` : address.address;
+  for (const origin of [`http://${shown}:${address.port}`, `http://localhost:${address.port}`]) app.b2c.allowOrigin(origin);
   return {
     server,
     app,

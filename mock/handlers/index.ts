@@ -1,5 +1,7 @@
 import type { Registry } from '../domain/registry.js';
 import { installTimeRules } from '../domain/transactions.js';
+import { b2cAuthorizeHandlers } from './b2c-authorize.js';
+import { b2cTokenHandlers } from './b2c-token.js';
 import { certificateCreationHandlers } from './certificate-creation.js';
 import type { Handler } from './kit.js';
 import { managementHandlers } from './management.js';
@@ -14,6 +16,8 @@ export const handlers: Record<string, Handler> = {
   ...certificateCreationHandlers,
   ...reportsHandlers,
   ...transactionHandlers,
+  ...b2cAuthorizeHandlers,
+  ...b2cTokenHandlers,
 };
 
 /** Time-driven rules installed on each new registry; `messages` gives a code's text (for failed scheduled items). */

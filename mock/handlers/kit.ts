@@ -1,3 +1,4 @@
+import type { B2CService } from '../b2c/service.js';
 import type { Clock } from '../clock.js';
 import type { Organization, User } from '../domain/model.js';
 import { isRefusal, type Refusal, type Registry, type Writer } from '../domain/registry.js';
@@ -23,6 +24,8 @@ export interface RequestContext {
   caller: Caller | null;
   registry: Registry;
   clock: Clock;
+  /** B2C's clients and grants (authorize, token). */
+  b2c: B2CService;
 }
 
 /** What a handler answers; the pipeline turns it into HTTP. */

@@ -1,0 +1,140 @@
+import { randomBytes, randomInt } from 'node:crypto';
+import type { Clock } from '../clock.js';
+import type { Tenant, TokenAuthority } from '../identity.js';
+
+/**
+ * The B2C side of the mock: registered clients, authorization codes,
+ * refresh tokens and MFA codes, all on the mock's clock. The authorize flow
+ * (mock/b2c/authorize.ts) writes codes; the token endpoint (mock/b2c/token.ts)
+ * redeems them and rotates refresh tokens.
+ */
+
+/** `native`: desktop/mobile public client (Postman, integrators' tools); `spa`: the registry UI (24-hour refresh tokens). */
+export type ClientKind = 'native' | 'spa';
+
+export interface Client {
+  tenant: string;
+  clientId: string;
+  name: string;
+  kind: ClientKind;
+  redirectUris: string[];
+}
+
+export interface AuthorizationCode {
+  code: string;
+  tenant: string;
+  policy: string;
+  clientId: string;
+  redirectUri: string;
+  scope: string;
+  userId: string;
+  nonce?: string;
+  codeChallenge?: string;
+  codeChallengeMethod?: 'plain' | 'S256';
+  issuedAt: number;
+  redeemed: boolean;
+}
+
+export interface RefreshGrant {
+  token: string;
+  tenant: string;
+  policy: string;
+  clientId: string;
+  scope: string;
+  userId: string;
+  issuedAt: number;
+  /** When the sign-in that started this chain of refresh tokens happened (the sliding window runs from it). */
+  signedInAt: number;
+  /** Replaced by a newer token of its chain (rotation). B2C still accepts it; the strict mode answers AADB2C90129. */
+  rotated: boolean;
+  revoked: boolean;
+}
+
+export interface Lifetimes {
+  /** Authorization codes: about 10 minutes in B2C, not configurable. */
+  codeSeconds: number;
+  /** Refresh tokens of native clients: 14 days by default (1 to 90). */
+  refreshSeconds: number;
+  /** The sliding window: 90 days by default; null is B2C's "No expiry". */
+  slidingWindowSeconds: number | null;
+  /** Refresh tokens of single-page applications: fixed 24 hours. */
+  spaRefreshSeconds: number;
+  /** MFA codes sent "by SMS". */
+  mfaSeconds: number;
+}
+
+export const DEFAULT_LIFETIMES: Lifetimes = {
+  codeSeconds: 600,
+  refreshSeconds: 14 * 86_400,
+  slidingWindowSeconds: 90 * 86_400,
+  spaRefreshSeconds: 86_400,
+  mfaSeconds: 300,
+};
+
+/** The header B2C puts on its codes and refresh tokens (compact JWE, 5 segments). */
+const JWE_HEADER = Buffer.from(JSON.stringify({ kid: 'cpimcore_09252015', ver: '1.0', zip: 'Deflate', ser: '1.0' })).toString('base64url');
+
+export class B2CService {
+  readonly codes = new Map<string, AuthorizationCode>();
+  readonly refreshTokens = new Map<string, RefreshGrant>();
+  /** The last MFA code "sent by SMS" per user id, shown at GET /__admin/mfa?user=. */
+  readonly mfaCodes = new Map<string, { code: string; issuedAt: number }>();
+  readonly clients: Client[];
+  /** Answer AADB2C90129 to a refresh token that was already rotated (B2C itself keeps accepting it). */
+  strictRotation = false;
+
+  constructor(
+    readonly clock: Clock,
+    readonly tokens: TokenAuthority,
+    readonly lifetimes: Lifetimes = DEFAULT_LIFETIMES,
+    mockOrigins: string[] = [],
+  ) {
+    this.clients = tokens.tenants.flatMap((tenant) => [
+      { tenant: tenant.name, clientId: tenant.clientId, name: 'G-REX API (Postman and integrations)', kind: 'native' as const, redirectUris: [tenant.replyUrl] },
+      { tenant: tenant.name, clientId: registryUiClientId(tenant), name: 'G-REX registry UI', kind: 'spa' as const, redirectUris: mockOrigins.map((origin) => `${origin}/`) },
+    ]);
+  }
+
+  tenant(name: string): Tenant | undefined {
+    return this.tokens.tenant(name);
+  }
+
+  client(tenant: string, clientId: string): Client | undefined {
+    return this.clients.find((client) => client.tenant === tenant && client.clientId.toLowerCase() === clientId.toLowerCase());
+  }
+
+  /** A new 5-segment compact-JWE-looking string: opaque to clients, as B2C's codes and refresh tokens are. */
+  opaqueToken(): string {
+    const part = (bytes: number): string => randomBytes(bytes).toString('base64url');
+    return `${JWE_HEADER}.${part(256)}.${part(12)}.${part(48)}.${part(16)}`;
+  }
+
+  /** A fresh 6-digit MFA code for a user, replacing the previous one. */
+  sendMfaCode(userId: string): string {
+    const code = String(randomInt(0, 1_000_000)).padStart(6, '0');
+    this.mfaCodes.set(userId, { code, issuedAt: this.clock.now() });
+    return code;
+  }
+
+  /** Lets the registry UI of a mock at `origin` sign in: its page is the single-page application's reply URL. */
+  allowOrigin(origin: string): void {
+    for (const client of this.clients) if (client.kind === 'spa' && !client.redirectUris.includes(`${origin}/`)) client.redirectUris.push(`${origin}/`);
+  }
+
+  /** Back to no grants (admin reset). */
+  clear(): void {
+    this.codes.clear();
+    this.refreshTokens.clear();
+    this.mfaCodes.clear();
+  }
+}
+
+/** The registry UI's own client id per tenant (not published by Grexel: a stand-in). */
+export function registryUiClientId(tenant: Tenant): string {
+  return tenant.name === 'gcrfr' ? '1b7c2e4a-6d3f-4a8b-9c1e-5f0a2d4b6c8e' : '7a9e1c3d-2b4f-4e6a-8c0d-1f3b5d7e9a2c';
+}
+
+/** `/{tenant}.onmicrosoft.com/{policy}/`: the mock serves both tenants' B2C paths on its own host. */
+export function authorityPath(tenant: string, policy: string): string {
+  return `/${tenant}.onmicrosoft.com/${policy}`;
+}
