@@ -6,6 +6,7 @@ import { codeCatalogue, formatCatalogue } from '../contracts/lib/codes.js';
 import { loadContracts } from '../contracts/lib/load.js';
 import { docsPath } from '../mock/docs.js';
 import { startMock } from '../mock/server.js';
+import { HOST_NAMES } from '../mock/tls.js';
 
 const HELP = `grex-harness: a contract-driven G-REX mock and conformance harness
 
@@ -24,6 +25,10 @@ Commands:
               --journal-size N  exchanges kept in memory (default 10000)
               --journal-file F  also append every exchange to F (NDJSON)
               --max-body N      largest request body in bytes (default 1048576)
+              --tls             hosts mode: HTTPS with certificates for the real
+                                host names (eexfrancedemoapi.grexel.com,
+                                gcrfdemo.b2clogin.com, their PROD twins,
+                                localhost) from a local authority it prints
   codes     Print the response-code catalogue derived from the contracts.
               --format F   table (default), markdown, csv or json
   postman   Export each contract as a Postman collection wired to the manual's
@@ -67,6 +72,7 @@ async function mock(args: string[]): Promise<number> {
       'journal-size': { type: 'string', default: '10000' },
       'journal-file': { type: 'string' },
       'max-body': { type: 'string', default: '1048576' },
+      tls: { type: 'boolean', default: false },
       help: { type: 'boolean' },
     },
   });
@@ -104,6 +110,7 @@ async function mock(args: string[]): Promise<number> {
     journalCapacity: checks.journal as number,
     journalSpillFile: values['journal-file'],
     maxBodyBytes: checks.body as number,
+    tls: values.tls ?? false,
   });
   const { app } = running;
   const lines = [`grex-harness mock listening on ${running.url} (ready in ${Math.round(performance.now() - started)} ms)`, '', 'Postman environment (manual Appendix 1/4 variable names):'];
@@ -119,7 +126,17 @@ async function mock(args: string[]): Promise<number> {
     `Users (${users.length} active; all: GET ${running.url}/__admin/users), e.g.:`,
   );
   for (const user of users.slice(0, 4)) lines.push(`  ${user.username.padEnd(40)} ${user.roles.join(', ')}`);
+  if (running.caFile) {
+    lines.push(
+      '',
+      `Hosts mode (HTTPS): trust the certificate authority ${running.caFile}`,
+      `and point the real names at this machine in the hosts file, e.g. "127.0.0.1 ${HOST_NAMES.join(' ')}"`,
+      'then run on port 443 (--port 443) so that clients need no other change.',
+    );
+  }
   lines.push(
+    '',
+    'Sign in as the registry UI does (PKCE with MFA): ' + `${running.url}/`,
     '',
     'A token without a browser:',
     `  curl -s -X POST ${running.url}/__admin/token -H 'Content-Type: application/json' -d '{"user":"${users[0]?.username ?? 'ib-root'}"}'`,

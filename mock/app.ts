@@ -13,6 +13,7 @@ import { Registry } from './domain/registry.js';
 import { handlers as allHandlers, installers } from './handlers/index.js';
 import type { Caller, Handler, Reply, RequestContext } from './handlers/kit.js';
 import { B2CService } from './b2c/service.js';
+import { registryUiPage } from './ui.js';
 import { TokenAuthority, type Tenant } from './identity.js';
 import { Journal, type Decision, type Exchange } from './journal.js';
 import { Codes, type Outcome } from './outcome.js';
@@ -202,8 +203,9 @@ export class MockApp {
     const url = req.url ?? '/';
     const mark = url.indexOf('?');
     const pathname = mark < 0 ? url : url.slice(0, mark);
-    if (pathname === '/') {
-      res.writeHead(302, { location: '/__docs/', 'content-length': '0' }).end();
+    if (pathname === '/' && (req.method === 'GET' || req.method === 'HEAD')) {
+      const page = registryUiPage(this.b2c, new URLSearchParams(mark < 0 ? '' : url.slice(mark + 1)).get('tenant') ?? 'gcrfdemo');
+      this.send(res, req, page ? { status: 200, body: page, contentType: 'text/html; charset=utf-8' } : this.codes.outcome('ROUTE_001', { path: pathname }));
       return;
     }
     if (pathname.startsWith('/__admin')) {

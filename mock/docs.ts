@@ -44,7 +44,8 @@ export function createDocs(contracts: Contract[]): (req: IncomingMessage, res: S
     if (leaf === '' || leaf === 'index.html') {
       send(res, 200, 'text/html; charset=utf-8', swaggerPage(contract));
     } else if (leaf === 'swagger.json') {
-      send(res, 200, 'application/json; charset=utf-8', JSON.stringify(servedDocument(contract.doc, req.headers.host), null, 2));
+      const scheme = (req.socket as { encrypted?: boolean }).encrypted ? 'https' : 'http';
+      send(res, 200, 'application/json; charset=utf-8', JSON.stringify(servedDocument(contract.doc, req.headers.host, scheme), null, 2));
     } else if (ASSETS[leaf]) {
       let asset = assetCache.get(leaf);
       if (!asset) assetCache.set(leaf, (asset = readFileSync(join(SWAGGER_UI_DIR, leaf))));
@@ -57,13 +58,14 @@ export function createDocs(contracts: Contract[]): (req: IncomingMessage, res: S
 }
 
 /** The contract as served: the local server first, at the host the browser used, so "Try it out" hits the mock. */
-export function servedDocument(doc: OpenApiDocument, host: string | undefined): OpenApiDocument {
+export function servedDocument(doc: OpenApiDocument, host: string | undefined, scheme = 'http'): OpenApiDocument {
   if (!host || !doc.servers) return doc;
+  const here = `${scheme}://${host}`;
   const servers = doc.servers.map((server) => {
     const local = /^http:\/\/127\.0\.0\.1:\d+(\/.*)?$/.exec(server.url);
-    return local ? { ...server, url: `http://${host}${local[1] ?? ''}` } : server;
+    return local ? { ...server, url: `${here}${local[1] ?? ''}` } : server;
   });
-  servers.sort((a, b) => Number(b.url.startsWith(`http://${host}`)) - Number(a.url.startsWith(`http://${host}`)));
+  servers.sort((a, b) => Number(b.url.startsWith(here)) - Number(a.url.startsWith(here)));
   return { ...doc, servers };
 }
 

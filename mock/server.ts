@@ -1,8 +1,10 @@
 import { createServer, type Server } from 'node:http';
+import { createServer as createTlsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { loadContracts, type ContractSet } from '../contracts/lib/load.js';
 import { DEFAULT_CONFIG, MockApp, type MockConfig } from './app.js';
 import { handlers as domainHandlers } from './handlers/index.js';
+import { hostsModeCertificates } from './tls.js';
 import type { Handler } from './handlers/kit.js';
 
 export interface MockOptions extends Partial<MockConfig> {
@@ -11,20 +13,25 @@ export interface MockOptions extends Partial<MockConfig> {
   contracts?: ContractSet;
   /** Replace or add domain handlers by operationId (extensions; tests that need a misbehaving handler). */
   handlers?: Record<string, Handler>;
+  /** Hosts mode: HTTPS with certificates for the real host names, from the mock's own authority. */
+  tls?: boolean;
 }
 
 export interface RunningMock {
   server: Server;
   app: MockApp;
   url: string;
+  /** In hosts mode, the certificate authority a client must trust. */
+  caFile?: string;
   close(): Promise<void>;
 }
 
 /** Starts the mock: one process, one port, the six APIs, their documentation, B2C's paths and /__admin. */
 export async function startMock(options: MockOptions): Promise<RunningMock> {
-  const { port, host, contracts, handlers, ...config } = options;
+  const { port, host, contracts, handlers, tls, ...config } = options;
   const app = new MockApp(contracts ?? loadContracts(), { ...DEFAULT_CONFIG, ...config }, { ...domainHandlers, ...handlers });
-  const server = createServer(app.listener);
+  const certificates = tls ? await hostsModeCertificates() : undefined;
+  const server: Server = certificates ? createTlsServer({ key: certificates.key, cert: certificates.cert }, app.listener) : createServer(app.listener);
   server.keepAliveTimeout = 5000;
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
@@ -32,11 +39,13 @@ export async function startMock(options: MockOptions): Promise<RunningMock> {
   });
   const address = server.address() as AddressInfo;
   const shown = address.family === 'IPv6' ? `[${address.address}]` : address.address;
-  for (const origin of [`http://${shown}:${address.port}`, `http://localhost:${address.port}`]) app.b2c.allowOrigin(origin);
+  const scheme = certificates ? 'https' : 'http';
+  for (const origin of [`${scheme}://${shown}:${address.port}`, `${scheme}://localhost:${address.port}`]) app.b2c.allowOrigin(origin);
   return {
     server,
     app,
-    url: `http://${shown}:${address.port}`,
+    url: `${scheme}://${shown}:${address.port}`,
+    caFile: certificates?.caFile,
     close: async () => {
       await new Promise<void>((resolve) => {
         server.close(() => resolve());

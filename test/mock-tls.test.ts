@@ -1,0 +1,44 @@
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { request } from 'node:https';
+import { after, before, describe, it } from 'node:test';
+import { startMock, type RunningMock } from '../mock/server.js';
+import { HOST_NAMES } from '../mock/tls.js';
+
+let mock: RunningMock;
+before(async () => {
+  mock = await startMock({ port: 0, host: '127.0.0.1', tls: true });
+});
+after(() => mock?.close());
+
+/** An HTTPS GET to the mock as a client that resolved `name` to 127.0.0.1 through a hosts entry. */
+function get(name: string, path: string, ca?: string): Promise<{ status: number; body: string }> {
+  const port = Number(new URL(mock.url).port);
+  return new Promise((resolve, reject) => {
+    const req = request({ host: '127.0.0.1', port, path, servername: name, headers: { host: name }, ca }, (res) => {
+      let body = '';
+      res.on('data', (chunk: Buffer) => (body += chunk.toString()));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+    });
+    req.on('error', reject);
+    req.end();
+  });
+}
+
+describe('hosts mode (--tls)', () => {
+  it('serves HTTPS that a client trusting only the printed authority accepts, for every real host name', async () => {
+    assert.ok(mock.caFile);
+    const ca = readFileSync(mock.caFile, 'utf8');
+    for (const name of HOST_NAMES) {
+      const reply = await get(name, '/__admin/health', ca);
+      assert.equal(reply.status, 200, name);
+    }
+    const docs = JSON.parse((await get('eexfrancedemoapi.grexel.com', '/managementapi/v2/swagger.json', ca)).body);
+    assert.equal(docs.servers[0].url, 'https://eexfrancedemoapi.grexel.com/managementapi');
+  });
+
+  it('is refused by a client that does not trust the authority, and for a name it was not made for', async () => {
+    await assert.rejects(get('eexfrancedemoapi.grexel.com', '/__admin/health'), /self[- ]signed|unable to verify|certificate/i);
+    await assert.rejects(get('example.com', '/__admin/health', readFileSync(mock.caFile as string, 'utf8')), /altnames|does not match|Hostname/i);
+  });
+});
