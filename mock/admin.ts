@@ -45,6 +45,8 @@ export function handleAdmin(app: MockApp, method: string, pathname: string, quer
       return { status: 200, body: { cleared: true } };
     case 'GET /__admin/state':
       return { status: 200, body: state(app) };
+    case 'GET /__admin/mfa':
+      return mfa(app, query);
     case 'GET /__admin/users':
       return {
         status: 200,
@@ -57,7 +59,7 @@ export function handleAdmin(app: MockApp, method: string, pathname: string, quer
         })),
       };
     default:
-      return problem(404, `no admin resource ${route}; see GET /__admin/health, POST /__admin/token, GET|POST /__admin/clock, POST /__admin/reset, GET|DELETE /__admin/journal, GET /__admin/state, GET /__admin/users`);
+      return problem(404, `no admin resource ${route}; see GET /__admin/health, POST /__admin/token, GET|POST /__admin/clock, POST /__admin/reset, GET|DELETE /__admin/journal, GET /__admin/state, GET /__admin/users, GET /__admin/mfa?user=`);
   }
 }
 
@@ -78,6 +80,16 @@ function token(app: MockApp, body: Buffer | null): Outcome {
     status: 200,
     body: { access_token: issued.token, token_type: 'Bearer', expires_in: issued.claims.exp - issued.claims.iat, expires_on: issued.claims.exp, user: user.username, tenant: tenant.name },
   };
+}
+
+/** The last MFA code "sent by SMS" to a user: how a test (or a person without the fixture's phone) finishes a sign-in. */
+function mfa(app: MockApp, query: URLSearchParams): Outcome {
+  const username = query.get('user');
+  if (!username) return problem(400, 'give ?user=<username>; GET /__admin/users lists them');
+  const user = app.registry.usersByName.get(username.toLowerCase());
+  const sent = user ? app.b2c.mfaCodes.get(user.userId) : undefined;
+  if (!user || !sent) return problem(404, `no MFA code pending for "${username}": none was sent since the last reset, or it was used`);
+  return { status: 200, body: { user: user.username, code: sent.code, sentAt: new Date(sent.issuedAt).toISOString() } };
 }
 
 function clock(app: MockApp, body: Buffer | null): Outcome {

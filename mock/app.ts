@@ -13,6 +13,7 @@ import { Registry } from './domain/registry.js';
 import { handlers as allHandlers, installers } from './handlers/index.js';
 import type { Caller, Handler, Reply, RequestContext } from './handlers/kit.js';
 import { B2CService } from './b2c/service.js';
+import { b2cTokenContractRefusal } from './handlers/b2c-token.js';
 import { registryUiPage } from './ui.js';
 import { TokenAuthority, type Tenant } from './identity.js';
 import { Journal, type Decision, type Exchange } from './journal.js';
@@ -285,7 +286,7 @@ export class MockApp {
     }
     const check = meta.validator.check(match.params, search ? new URLSearchParams(search) : NO_QUERY, req.headers, body);
     if (!check.ok) {
-      const outcome = this.invalid(meta, check.kind, check.fields, check.broke);
+      const outcome = this.invalid(route, meta, check.kind, check.fields, check.broke);
       decisions.push({ stage: 'validate', outcome: 'reject', code: outcome.code, detail: check.details.join('; ') });
       return outcome;
     }
@@ -339,11 +340,13 @@ export class MockApp {
     return { user, organization, roles: rolesOf(user) };
   }
 
-  private invalid(meta: RouteMeta, kind: 'content-type' | 'model', fields: string[], broke: Record<string, string[]>): Outcome {
+  private invalid(route: Route, meta: RouteMeta, kind: 'content-type' | 'model', fields: string[], broke: Record<string, string[]>): Outcome {
     if (kind === 'content-type' && meta.contentTypeCode) return this.codes.outcome(meta.contentTypeCode);
     if (meta.topCode && fields.length === 1 && broke.$top?.includes('maximum')) return this.codes.outcome(meta.topCode);
     if (meta.modelCode) return this.codes.naming(meta.modelCode, fields);
-    // B2C has no envelope: OAuth's own error (its full behaviour arrives with the B2C issue).
+    // B2C has no envelope: the token and metadata endpoints answer B2C's own forms (OAuth errors, its 404 page).
+    const b2c = b2cTokenContractRefusal(route.operationId, fields, broke, this.clock.now());
+    if (b2c) return b2c;
     return {
       status: 400,
       body: { error: 'invalid_request', error_description: `AADB2C90083: The request is missing required parameter: ${fields.join(', ')}.` },

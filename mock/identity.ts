@@ -82,7 +82,8 @@ export class TokenAuthority {
     return { keys: [{ kid: this.kid, nbf: 1493763266, use: 'sig', kty: 'RSA', e: jwk.e, n: jwk.n }] };
   }
 
-  issueAccessToken(user: TokenUser, tenant: Tenant, options: { nonce?: string; lifetimeSeconds?: number } = {}): { token: string; claims: AccessClaims } {
+  /** `clientId`: the client the token is for (`azp`); the tenant's API client (Postman, integrations) by default. */
+  issueAccessToken(user: TokenUser, tenant: Tenant, options: { nonce?: string; lifetimeSeconds?: number; clientId?: string } = {}): { token: string; claims: AccessClaims } {
     const now = Math.floor(this.clock.now() / 1000);
     const claims: AccessClaims = {
       iss: this.issuer(tenant),
@@ -96,7 +97,7 @@ export class TokenAuthority {
       emails: [user.email],
       tfp: tenant.policy,
       scp: 'user_impersonation',
-      azp: tenant.clientId,
+      azp: options.clientId ?? tenant.clientId,
       ver: '1.0',
       ...(options.nonce ? { nonce: options.nonce } : {}),
     };
