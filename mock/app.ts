@@ -302,6 +302,7 @@ export class MockApp {
       registry: this.registry,
       clock: this.clock,
       b2c: this.b2c,
+      origin: `${(req.socket as { encrypted?: boolean }).encrypted ? 'https' : 'http'}://${req.headers.host ?? '127.0.0.1'}`,
     };
     let outcome: Outcome;
     try {

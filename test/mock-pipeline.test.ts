@@ -61,6 +61,26 @@ describe('401: every secured operation refuses a request without a valid token (
     }
   });
 
+  it('a token signed by the mock\'s key is still refused for another issuer, audience or scope, or an unknown user', async () => {
+    const path = '/masterdataapi/IB/masterdataapi/Technologies';
+    const user = mock.app.registry.usersByName.get('ib-root');
+    assert.ok(user);
+    const tenant = mock.app.tokens.tenant('gcrfdemo');
+    assert.ok(tenant);
+    const good = mock.app.tokens.issueAccessToken({ oid: user.userId, name: user.displayName, email: user.email }, tenant).claims;
+    assert.equal((await mock.request('GET', path, { token: mock.app.tokens.signJwt(good) })).status, 200, 'the unchanged claims pass');
+    for (const [what, claims] of [
+      ['issuer', { ...good, iss: 'https://login.example.com/v2.0/' }],
+      ['audience', { ...good, aud: '00000000-0000-4000-8000-000000000000' }],
+      ['scope', { ...good, scp: 'openid' }],
+      ['user', { ...good, oid: '00000000-0000-4000-8000-000000000000', sub: '00000000-0000-4000-8000-000000000000' }],
+    ] as const) {
+      const reply = await mock.request('GET', path, { token: mock.app.tokens.signJwt(claims) });
+      assert.equal(reply.status, 401, what);
+      assert.equal(reply.json.responseCode, 'AUTH_001', what);
+    }
+  });
+
   it('a token expires on the mock clock: valid before, 401 after', async () => {
     const issued = await mock.admin('POST', '/__admin/token', { user: 'ib-root', lifetimeSeconds: 60 });
     const token = issued.json.access_token as string;

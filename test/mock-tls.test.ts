@@ -42,3 +42,13 @@ describe('hosts mode (--tls)', () => {
     await assert.rejects(get('example.com', '/__admin/health', readFileSync(mock.caFile as string, 'utf8')), /altnames|does not match|Hostname/i);
   });
 });
+
+describe('hosts mode and B2C discovery', () => {
+  it('names HTTPS endpoints on the real B2C host in the discovery document', async () => {
+    const ca = readFileSync(mock.caFile as string, 'utf8');
+    const reply = await get('gcrfdemo.b2clogin.com', '/gcrfdemo.onmicrosoft.com/B2C_1_SignIn/v2.0/.well-known/openid-configuration', ca);
+    assert.equal(reply.status, 200, reply.body);
+    const document = JSON.parse(reply.body);
+    assert.match(document.token_endpoint, /^https:\/\/gcrfdemo\.b2clogin\.com\/gcrfdemo\.onmicrosoft\.com\/b2c_1_signin\/oauth2\/v2\.0\/token$/i);
+  });
+});

@@ -21,12 +21,6 @@ function token(context: RequestContext, policy: string): Reply {
   return { kind: 'json', status: 200, body: result, headers: { 'cache-control': 'no-store, no-cache', pragma: 'no-cache' } };
 }
 
-/** The mock's own origin, so that a client following the document stays on the mock. */
-function origin(context: RequestContext): string {
-  const host = context.headers.host;
-  return `http://${(Array.isArray(host) ? host[0] : host) ?? '127.0.0.1:4600'}`;
-}
-
 function metadata(context: RequestContext, answer: (tenant: NonNullable<ReturnType<typeof policyTenant>>) => unknown): Reply {
   const tenant = policyTenant(context.b2c, String(context.path.tenant), String(context.path.policy));
   return tenant ? { kind: 'json', status: 200, body: answer(tenant) } : policyNotFound();
@@ -34,7 +28,7 @@ function metadata(context: RequestContext, answer: (tenant: NonNullable<ReturnTy
 
 const redeem: Handler = (context) => token(context, String(context.path.policy));
 const redeemPolicyQuery: Handler = (context) => token(context, String(context.query.p));
-const discovery: Handler = (context) => metadata(context, (tenant) => openIdConfiguration(context.b2c.tokens, tenant, origin(context)));
+const discovery: Handler = (context) => metadata(context, (tenant) => openIdConfiguration(context.b2c.tokens, tenant, context.origin));
 const keys: Handler = (context) => metadata(context, () => context.b2c.tokens.jwks());
 
 export const b2cTokenHandlers: Record<string, Handler> = {

@@ -26,6 +26,8 @@ export interface RequestContext {
   clock: Clock;
   /** B2C's clients and grants (authorize, token). */
   b2c: B2CService;
+  /** `http(s)://host[:port]` as the client reached the mock (hosts mode is HTTPS). */
+  origin: string;
 }
 
 /** What a handler answers; the pipeline turns it into HTTP. */
