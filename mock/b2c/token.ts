@@ -52,7 +52,7 @@ export interface TokenRequest {
 
 const refuse = (error: OAuthErrorClass, code: string, message: string): TokenRefusal => ({ refused: true, error, code, message });
 
-export const isRefusal = (value: unknown): value is TokenRefusal => typeof value === 'object' && value !== null && (value as TokenRefusal).refused === true;
+export const isTokenRefusal = (value: unknown): value is TokenRefusal => typeof value === 'object' && value !== null && (value as TokenRefusal).refused === true;
 
 /** B2C's messages (Microsoft's error-code reference, or the contract's GREXMOCK examples). */
 export const refusals = {
@@ -225,17 +225,17 @@ function checkRequest(b2c: B2CService, request: TokenRequest): { tenant: Tenant;
   if (grantType === 'password') return refusals.ropc();
   if (grantType !== 'authorization_code' && grantType !== 'refresh_token') return refusals.unsupportedGrant(grantType);
   const scopes = parseScopes(request.form.scope, tenant);
-  return isRefusal(scopes) ? scopes : { tenant, client, scopes };
+  return isTokenRefusal(scopes) ? scopes : { tenant, client, scopes };
 }
 
 /** POST token: the tokens, or B2C's refusal. Redeems the code or rotates the refresh token on success only. */
 export function redeemToken(b2c: B2CService, users: (userId: string) => User | undefined, request: TokenRequest): TokenResponse | TokenRefusal {
   const checked = checkRequest(b2c, request);
-  if (isRefusal(checked)) return checked;
+  if (isTokenRefusal(checked)) return checked;
   const { tenant, client, scopes } = checked;
   const byCode = request.form.grant_type === 'authorization_code';
   const grant = byCode ? checkCode(b2c, client, request.policy, request.form) : checkRefresh(b2c, client, request.policy, request.form);
-  if (isRefusal(grant)) return grant;
+  if (isTokenRefusal(grant)) return grant;
   const user = users(grant.userId);
   if (!user || user.status !== 'Active') return refusals.inactiveUser();
 

@@ -1,4 +1,4 @@
-import { isRefusal, oauthError, openIdConfiguration, POLICY_NOT_FOUND_PAGE, policyTenant, redeemToken, refusals, type TokenRefusal } from '../b2c/token.js';
+import { isTokenRefusal, oauthError, openIdConfiguration, POLICY_NOT_FOUND_PAGE, policyTenant, redeemToken, refusals, type TokenRefusal } from '../b2c/token.js';
 import type { Outcome } from '../outcome.js';
 import type { Handler, Reply, RequestContext } from './kit.js';
 
@@ -16,7 +16,7 @@ function token(context: RequestContext, policy: string): Reply {
     form: (context.body as Record<string, string> | undefined) ?? {},
     authorization: Array.isArray(header) ? header[0] : header,
   });
-  if (isRefusal(result)) return refused(result, context);
+  if (isTokenRefusal(result)) return refused(result, context);
   // RFC 6749 5.1: token answers must not be cached.
   return { kind: 'json', status: 200, body: result, headers: { 'cache-control': 'no-store, no-cache', pragma: 'no-cache' } };
 }
