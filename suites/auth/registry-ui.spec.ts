@@ -1,5 +1,6 @@
 import { expect, test } from '@playwright/test';
 
+// Each test signs in its own user, so they may run side by side (MFA codes are per user).
 /**
  * The registry UI's token, as the manual's chapter 4 describes it: sign in
  * in the browser (username, password, then the MFA code "sent by SMS"), and
@@ -7,7 +8,6 @@ import { expect, test } from '@playwright/test';
  * against the APIs.
  */
 test('the registry UI signs in with PKCE and MFA and keeps the access token in sessionStorage', async ({ page, request }) => {
-  await request.post('/__admin/reset');
   await page.goto('/');
   await page.getByRole('button', { name: 'Sign in' }).click();
 
@@ -29,4 +29,34 @@ test('the registry UI signs in with PKCE and MFA and keeps the access token in s
   const accounts = await request.get('/managementapi/AH/managementapi/Accounts?$top=3', { headers: { authorization: `Bearer ${token}` } });
   expect(accounts.status()).toBe(200);
   expect((await accounts.json()).length).toBe(3);
+});
+
+test('the UI refresh token rotates: each refresh answers a new refresh token and a working access token', async ({ page, request }) => {
+  await page.goto('/');
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await page.locator('input[name="username"]').fill('soleil-trader');
+  await page.locator('input[name="password"]').fill('Grex-Mock-2026!');
+  await page.locator('form').first().locator('[type="submit"]').first().click();
+  const mfa = await (await request.get('/__admin/mfa?user=soleil-trader')).json();
+  await page.locator('input[name="code"]').fill(mfa.code);
+  await page.locator('form').first().locator('[type="submit"]').first().click();
+  await expect(page.locator('#signed-in')).toBeVisible();
+
+  const config = await page.evaluate(() => ({ refresh: sessionStorage.getItem('refresh_token'), access: sessionStorage.getItem('access_token') }));
+  expect(config.refresh?.split('.')).toHaveLength(5);
+  const claims = JSON.parse(Buffer.from((config.access as string).split('.')[1], 'base64url').toString());
+  const seen = new Set([config.refresh]);
+  let refresh = config.refresh as string;
+  for (let round = 0; round < 2; round++) {
+    const reply = await request.post('/gcrfdemo.onmicrosoft.com/B2C_1_SignIn/oauth2/v2.0/token', {
+      form: { grant_type: 'refresh_token', client_id: claims.azp, scope: `https://gcrfdemo.onmicrosoft.com/${claims.aud}/user_impersonation openid offline_access`, refresh_token: refresh },
+    });
+    expect(reply.status()).toBe(200);
+    const tokens = await reply.json();
+    expect(seen.has(tokens.refresh_token)).toBe(false);
+    seen.add(tokens.refresh_token);
+    refresh = tokens.refresh_token;
+    const accounts = await request.get('/managementapi/AH/managementapi/Accounts?$top=1', { headers: { authorization: `Bearer ${tokens.access_token}` } });
+    expect(accounts.status()).toBe(200);
+  }
 });
