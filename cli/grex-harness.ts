@@ -5,6 +5,8 @@ import { parseArgs } from 'node:util';
 import { codeCatalogue, formatCatalogue } from '../contracts/lib/codes.js';
 import { loadContracts } from '../contracts/lib/load.js';
 import { docsPath } from '../mock/docs.js';
+import { TENANTS } from '../mock/app.js';
+import { b2cEnvironment, tokenCollection } from '../mock/b2c/postman.js';
 import { startMock } from '../mock/server.js';
 import { HOST_NAMES } from '../mock/tls.js';
 
@@ -25,6 +27,10 @@ Commands:
               --journal-size N  exchanges kept in memory (default 10000)
               --journal-file F  also append every exchange to F (NDJSON)
               --max-body N      largest request body in bytes (default 1048576)
+              --clock T         start the clock at T (ISO-8601) or "now"; by default
+                                at the fixtures' epoch, 2026-11-02T08:00:00Z.
+                                Use "now" when a client library checks token
+                                times against the machine's clock
               --tls             hosts mode: HTTPS with certificates for the real
                                 host names (eexfrancedemoapi.grexel.com,
                                 gcrfdemo.b2clogin.com, their PROD twins,
@@ -32,8 +38,9 @@ Commands:
   codes     Print the response-code catalogue derived from the contracts.
               --format F   table (default), markdown, csv or json
   postman   Export each contract as a Postman collection wired to the manual's
-            environment variables ({{BaseURI...API}}, {{Token}}), plus a
-            Postman environment for the local mock.
+            environment variables ({{BaseURI...API}}, {{Token}}), a Postman
+            environment for the local mock, the B2C token environments of both
+            tenants (App. 2 and 5) and the token use cases (App. 3), defects fixed.
               --out DIR    output folder (default reports/postman)
               --base-url U base URL of the mock for the environment
                            (default http://127.0.0.1:4600)
@@ -73,6 +80,7 @@ async function mock(args: string[]): Promise<number> {
       'journal-file': { type: 'string' },
       'max-body': { type: 'string', default: '1048576' },
       tls: { type: 'boolean', default: false },
+      clock: { type: 'string' },
       help: { type: 'boolean' },
     },
   });
@@ -100,8 +108,14 @@ async function mock(args: string[]): Promise<number> {
     process.stderr.write(`grex-harness mock: --profile must be default or large, got "${values.profile}"\n`);
     return 2;
   }
+  const clockStart = values.clock === undefined ? undefined : values.clock === 'now' ? Date.now() : /^\d{4}-\d{2}-\d{2}T/.test(values.clock) ? Date.parse(values.clock) : Number.NaN;
+  if (clockStart !== undefined && Number.isNaN(clockStart)) {
+    process.stderr.write(`grex-harness mock: --clock must be "now" or an ISO-8601 instant such as 2026-11-02T08:00:00Z, got "${values.clock}"\n`);
+    return 2;
+  }
   const started = performance.now();
   const running = await startMock({
+    clockStart,
     port: checks.port as number,
     host: values.host ?? '127.0.0.1',
     profile: values.profile,
@@ -179,9 +193,16 @@ async function postman(args: string[]): Promise<number> {
     writeFileSync(file, `${JSON.stringify(collection, null, 2)}\n`);
     process.stdout.write(`${file}\n`);
   }
-  const environment = join(out, 'grex-local.postman_environment.json');
-  writeFileSync(environment, `${JSON.stringify(mockEnvironment(contracts, values['base-url'] ?? ''), null, 2)}\n`);
-  process.stdout.write(`${environment}\n`);
+  const baseUrl = values['base-url'] ?? '';
+  const files: [string, object][] = [
+    ['grex-local.postman_environment.json', mockEnvironment(contracts, baseUrl)],
+    ['grex-token-use-cases.postman_collection.json', tokenCollection()],
+    ...TENANTS.map((tenant): [string, object] => [`grex-b2c-${tenant.name}.postman_environment.json`, b2cEnvironment(tenant, baseUrl)]),
+  ];
+  for (const [name, content] of files) {
+    writeFileSync(join(out, name), `${JSON.stringify(content, null, 2)}\n`);
+    process.stdout.write(`${join(out, name)}\n`);
+  }
   return 0;
 }
 

@@ -30,6 +30,8 @@ export interface MockConfig {
   maxBodyBytes: number;
   profile: 'default' | 'large';
   seed?: number;
+  /** Where the clock starts (and returns on reset): the fixtures' epoch unless given. */
+  clockStart?: number;
 }
 
 export const DEFAULT_CONFIG: MockConfig = { selfCheck: false, journalCapacity: 10_000, maxBodyBytes: 1_048_576, profile: 'default' };
@@ -108,7 +110,7 @@ export class MockApp {
     handlers: Record<string, Handler> = allHandlers,
   ) {
     this.fixtures = generateRegistry({ seed: config.seed, profile: config.profile });
-    this.clock = new Clock(Date.parse(this.fixtures.epoch));
+    this.clock = new Clock(this.start());
     this.tokens = new TokenAuthority(this.clock, TENANTS);
     this.b2c = new B2CService(this.clock, this.tokens);
     this.journal = new Journal({ capacity: config.journalCapacity, maxBodyChars: 65_536, spillFile: config.journalSpillFile });
@@ -126,10 +128,14 @@ export class MockApp {
 
   /** Back to the fixtures: state, clock and journal. Keys and tokens stay valid. */
   reset(): void {
-    this.clock.set(Date.parse(this.fixtures.epoch));
+    this.clock.set(this.start());
     this.registry = this.buildRegistry();
     this.journal.clear();
     this.b2c.clear();
+  }
+
+  private start(): number {
+    return this.config.clockStart ?? Date.parse(this.fixtures.epoch);
   }
 
   private buildRegistry(): Registry {

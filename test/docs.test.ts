@@ -131,3 +131,20 @@ describe('grex-harness help', () => {
     assert.match(result.stderr, /unknown command "frobnicate"/);
   });
 });
+
+describe('grex-harness mock --clock', () => {
+  it('starts the clock where asked, and refuses what is not an instant', async () => {
+    const started = await startCliMock(['--clock', '2027-03-01T12:00:00Z']);
+    try {
+      const clock = (await (await fetch(`${started.url}/__admin/clock`)).json()) as { now: string };
+      assert.match(clock.now, /^2027-03-01T12:00:0/);
+      await fetch(`${started.url}/__admin/reset`, { method: 'POST' });
+      assert.match(((await (await fetch(`${started.url}/__admin/clock`)).json()) as { now: string }).now, /^2027-03-01T12:00:0/, 'reset returns there');
+    } finally {
+      await started.stop();
+    }
+    const refused = runCli(['mock', '--clock', 'yesterday']);
+    assert.equal(refused.status, 2);
+    assert.match(refused.stderr, /--clock must be/);
+  });
+});
