@@ -372,3 +372,14 @@ describe('GET /__admin/mfa', () => {
     assert.equal(reply.json.code, mock.app.b2c.mfaCodes.get(mock.app.registry.usersByName.get('hydro-root')?.userId ?? '')?.code);
   });
 });
+
+describe('requests the contract refuses before the flow starts answer as B2C pages, not JSON', () => {
+  it('an unknown tenant: the 404 page; a response_mode B2C does not know: the error page', async () => {
+    const unknown = await get(`/contoso.onmicrosoft.com/B2C_1_SignIn/oauth2/v2.0/authorize?${query(postman())}`);
+    assert.equal(unknown.status, 404, 'answer() has checked it is an HTML page');
+    assert.match(unknown.text, /404 - File or directory not found/);
+    const mode = await authorize(postman({ response_mode: 'carrier_pigeon' }));
+    assert.equal(mode.status, 400);
+    assert.match(mode.text, /AADB2C90083: The request has an invalid value for: response_mode/);
+  });
+});

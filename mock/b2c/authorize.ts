@@ -93,7 +93,7 @@ const htmlDocument = (title: string, body: string): string =>
   `<!DOCTYPE html>\n<html lang="en">\n<head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1"><title>${escapeHtml(title)}</title></head>\n<body>\n${body}\n</body>\n</html>\n`;
 
 /** B2C's error page, shown instead of a redirect when the redirect URI or the client cannot be trusted. */
-function errorPage(status: number, code: string, message: string, now: number, action = 'signing you in'): Page {
+export function errorPage(status: number, code: string, message: string, now: number, action = 'signing you in'): Page {
   const html = htmlDocument(
     'Error',
     `<div id="api" data-name="GlobalException"><div class="error-page-content">
@@ -105,11 +105,10 @@ function errorPage(status: number, code: string, message: string, now: number, a
   return { status, html };
 }
 
-/** What B2C answers for a policy the tenant does not have: IIS's plain 404 page. */
-const policyNotFound = (): Page => ({
-  status: 404,
-  html: `<!DOCTYPE html>\n<html><head><title>404 - File or directory not found.</title></head>\n<body><h2>404 - File or directory not found.</h2>\n<h3>The resource you are looking for might have been removed, had its name changed, or is temporarily unavailable.</h3></body>\n</html>\n`,
-});
+/** What B2C answers for a tenant or policy it does not have: IIS's plain 404 page. */
+export const POLICY_NOT_FOUND_PAGE = `<!DOCTYPE html>\n<html><head><title>404 - File or directory not found.</title></head>\n<body><h2>404 - File or directory not found.</h2>\n<h3>The resource you are looking for might have been removed, had its name changed, or is temporarily unavailable.</h3></body>\n</html>\n`;
+
+const policyNotFound = (): Page => ({ status: 404, html: POLICY_NOT_FOUND_PAGE });
 
 const redirect = (location: string): Page => ({
   status: 302,

@@ -336,10 +336,4 @@ export function policyTenant(b2c: B2CService, tenant: string, policy: string): T
   return found && samePolicy(found.policy, policy) ? found : undefined;
 }
 
-/** B2C's bare 404 page for a tenant or policy it does not have. */
-export const POLICY_NOT_FOUND_PAGE = `<!DOCTYPE html>
-<html><head><title>404 - File or directory not found.</title></head>
-<body><h2>404 - File or directory not found.</h2>
-<h3>The resource you are looking for might have been removed, had its name changed, or is temporarily unavailable.</h3></body>
-</html>
-`;
+

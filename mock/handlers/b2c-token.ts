@@ -1,4 +1,5 @@
-import { isTokenRefusal, oauthError, openIdConfiguration, POLICY_NOT_FOUND_PAGE, policyTenant, redeemToken, refusals, type TokenRefusal } from '../b2c/token.js';
+import { errorPage, POLICY_NOT_FOUND_PAGE } from '../b2c/authorize.js';
+import { isTokenRefusal, oauthError, openIdConfiguration, policyTenant, redeemToken, refusals, type TokenRefusal } from '../b2c/token.js';
 import type { Outcome } from '../outcome.js';
 import type { Handler, Reply, RequestContext } from './kit.js';
 
@@ -45,7 +46,14 @@ export const b2cTokenHandlers: Record<string, Handler> = {
  * token requests get its OAuth errors, metadata its 404 page.
  */
 export function b2cTokenContractRefusal(operationId: string, fields: string[], broke: Record<string, string[]>, now: number): Outcome | undefined {
+  const tenantOrPolicy = fields.some((field) => ['tenant', 'policy', 'p'].includes(field) && broke[field]);
   if (operationId === 'b2cGetOpenIdConfiguration' || operationId === 'b2cGetSigningKeys') return { status: 404, body: POLICY_NOT_FOUND_PAGE, contentType: HTML };
+  // The pages of the sign-in flow refuse as pages: B2C's 404 for a tenant or policy it lacks, its error page otherwise.
+  if (operationId === 'b2cAuthorize' || operationId === 'b2cSelfAsserted' || operationId === 'b2cLogout') {
+    if (tenantOrPolicy) return { status: 404, body: POLICY_NOT_FOUND_PAGE, contentType: HTML };
+    const page = errorPage(400, 'AADB2C90083', `The request has an invalid value for: ${fields.join(', ')}.`, now);
+    return { status: page.status, body: page.html, contentType: HTML };
+  }
   if (operationId !== 'b2cRedeemToken' && operationId !== 'b2cRedeemTokenPolicyQuery') return undefined;
   const refusal = contractRefusal(fields, broke);
   return { status: 400, body: oauthError(refusal, now), code: refusal.code };
