@@ -188,17 +188,14 @@ describe('B2C sign-in: authorize, password, SMS code, authorization code', () =>
     assert.ok(mock.app.b2c.codes.has(code));
   });
 
-  it('takes plain as the method when a challenge comes without one, and keeps no challenge when none was sent', async () => {
+  it('takes plain as the method when a challenge comes without one, and echoes no state when none was sent', async () => {
     const plain = await signIn(postman({ code_challenge: VERIFIER, code_challenge_method: undefined }));
     const plainGrant = mock.app.b2c.codes.get(returned(plain).get('code') ?? '');
     assert.equal(plainGrant?.codeChallengeMethod, 'plain');
     assert.equal(plainGrant?.codeChallenge, VERIFIER);
-    const none = await signIn(postman({ code_challenge: undefined, code_challenge_method: undefined, state: undefined, nonce: undefined }));
-    assert.ok(none.location?.startsWith(`${REPLY}?code=`), 'no state sent, none echoed');
-    const bare = mock.app.b2c.codes.get(returned(none).get('code') ?? '');
-    assert.equal(bare?.codeChallenge, undefined);
-    assert.equal(bare?.codeChallengeMethod, undefined);
-    assert.equal(bare?.nonce, undefined);
+    const stateless = await signIn(postman({ state: undefined, nonce: undefined }));
+    assert.ok(stateless.location?.startsWith(`${REPLY}?code=`), 'no state sent, none echoed');
+    assert.equal(mock.app.b2c.codes.get(returned(stateless).get('code') ?? '')?.nonce, undefined);
   });
 
   it("signs the registry UI (a single-page application) in at the mock's own origin", async () => {
@@ -258,13 +255,15 @@ describe('B2C authorize refusals, in B2C order', () => {
     assert.match(posted.text, /name="error_description" value="AADB2C90083: /);
   });
 
-  it('AADB2C99059 for the single-page application without code_challenge, not for the native client', async () => {
+  it('AADB2C99059 for any client without code_challenge: B2C insists for the single-page application, G-REX for every client', async () => {
     const tenant = mock.app.b2c.tenant('gcrfdemo');
     assert.ok(tenant);
     const reply = await authorize(postman({ client_id: registryUiClientId(tenant), redirect_uri: `${mock.url}/`, code_challenge: undefined, code_challenge_method: undefined }));
     assert.ok(reply.location?.startsWith(`${mock.url}/?error=invalid_request&error_description=AADB2C99059%3a+`), reply.location ?? '');
     assertRedirectError(returned(reply), 'invalid_request', 'AADB2C99059');
-    assert.equal((await authorize(postman({ code_challenge: undefined, code_challenge_method: undefined }))).status, 200);
+    const native = returned(await authorize(postman({ code_challenge: undefined, code_challenge_method: undefined })));
+    assertRedirectError(native, 'invalid_request', 'AADB2C99059');
+    assert.match(native.get('error_description') ?? '', /Required by G-REX for every client/);
   });
 
   it('AADB2C90184 for a code_challenge_method other than plain or S256', async () => {

@@ -230,8 +230,10 @@ export function authorize(env: B2CEnv, tenantName: string, policy: string, query
   }
   const missing = REQUIRED.find((name) => !query[name]);
   if (missing) return refuse(target, 'invalid_request', 'AADB2C90083', `The request is missing required parameter: ${missing}.`, now);
-  if (client.kind === 'spa' && !query.code_challenge) {
-    return refuse(target, 'invalid_request', 'AADB2C99059', 'The supplied request must present a code_challenge. Required for single-page apps using the authorization code flow.', now);
+  // B2C insists for single-page apps only; G-REX's clients are all public and the manual (chapter 6) prescribes PKCE, so the mock insists for every client.
+  if (!query.code_challenge) {
+    const why = client.kind === 'spa' ? 'Required for single-page apps using the authorization code flow.' : 'Required by G-REX for every client (PKCE, manual chapter 6) [grex-harness].';
+    return refuse(target, 'invalid_request', 'AADB2C99059', `The supplied request must present a code_challenge. ${why}`, now);
   }
   const method = query.code_challenge_method ?? 'plain';
   if (method !== 'plain' && method !== 'S256') {
