@@ -47,6 +47,10 @@ export function handleAdmin(app: MockApp, method: string, pathname: string, quer
       return { status: 200, body: state(app) };
     case 'GET /__admin/mfa':
       return mfa(app, query);
+    case 'GET /__admin/b2c':
+      return { status: 200, body: { strictRotation: app.b2c.strictRotation, lifetimes: app.b2c.lifetimes } };
+    case 'POST /__admin/b2c':
+      return b2cSettings(app, body);
     case 'GET /__admin/users':
       return {
         status: 200,
@@ -59,8 +63,26 @@ export function handleAdmin(app: MockApp, method: string, pathname: string, quer
         })),
       };
     default:
-      return problem(404, `no admin resource ${route}; see GET /__admin/health, POST /__admin/token, GET|POST /__admin/clock, POST /__admin/reset, GET|DELETE /__admin/journal, GET /__admin/state, GET /__admin/users, GET /__admin/mfa?user=`);
+      return problem(404, `no admin resource ${route}; see GET /__admin/health, POST /__admin/token, GET /__admin/mfa, GET|POST /__admin/b2c, GET|POST /__admin/clock, POST /__admin/reset, GET|DELETE /__admin/journal, GET /__admin/state, GET /__admin/users, GET /__admin/mfa?user=`);
   }
+}
+
+/** B2C's policy settings: token lifetimes (seconds; slidingWindowSeconds null is "No expiry") and the strict refresh-token rotation. */
+function b2cSettings(app: MockApp, body: Buffer | null): Outcome {
+  const parsed = readJson(body);
+  if (!parsed.ok) return parsed.outcome;
+  const { strictRotation, lifetimes = {} } = parsed.value as { strictRotation?: unknown; lifetimes?: Record<string, unknown> };
+  if (strictRotation !== undefined && typeof strictRotation !== 'boolean') return problem(400, 'strictRotation must be true or false');
+  const next = { ...app.b2c.lifetimes };
+  for (const [name, value] of Object.entries(lifetimes ?? {})) {
+    if (!(name in next)) return problem(400, `unknown lifetime ${name}; known: ${Object.keys(next).join(', ')}`);
+    const nullable = name === 'slidingWindowSeconds' && value === null;
+    if (!nullable && (typeof value !== 'number' || !Number.isInteger(value) || value < 1)) return problem(400, `${name} must be a positive integer of seconds${name === 'slidingWindowSeconds' ? ' or null' : ''}`);
+    (next as Record<string, unknown>)[name] = value;
+  }
+  app.b2c.lifetimes = next;
+  if (strictRotation !== undefined) app.b2c.strictRotation = strictRotation;
+  return { status: 200, body: { strictRotation: app.b2c.strictRotation, lifetimes: app.b2c.lifetimes } };
 }
 
 function token(app: MockApp, body: Buffer | null): Outcome {

@@ -373,3 +373,20 @@ describe('discovery and keys', () => {
     }
   });
 });
+
+describe('B2C policy settings at /__admin/b2c', () => {
+  it('reads and changes the lifetimes and the strict rotation, and refuses what is not a setting', async () => {
+    const before = (await mock.admin('GET', '/__admin/b2c')).json;
+    assert.deepEqual(before.lifetimes, { codeSeconds: 600, refreshSeconds: 1_209_600, slidingWindowSeconds: 7_776_000, spaRefreshSeconds: 86_400, mfaSeconds: 300 });
+    const changed = await mock.admin('POST', '/__admin/b2c', { strictRotation: true, lifetimes: { refreshSeconds: 3600, slidingWindowSeconds: null } });
+    assert.equal(changed.status, 200);
+    assert.equal(changed.json.strictRotation, true);
+    assert.equal(changed.json.lifetimes.refreshSeconds, 3600);
+    assert.equal(changed.json.lifetimes.slidingWindowSeconds, null);
+    for (const body of [{ strictRotation: 'yes' }, { lifetimes: { refreshSeconds: -1 } }, { lifetimes: { tokenSeconds: 60 } }, { lifetimes: { codeSeconds: null } }]) {
+      assert.equal((await mock.admin('POST', '/__admin/b2c', body)).status, 400, JSON.stringify(body));
+    }
+    await mock.admin('POST', '/__admin/b2c', before);
+    assert.deepEqual((await mock.admin('GET', '/__admin/b2c')).json, before);
+  });
+});

@@ -86,7 +86,7 @@ export class B2CService {
   constructor(
     readonly clock: Clock,
     readonly tokens: TokenAuthority,
-    readonly lifetimes: Lifetimes = DEFAULT_LIFETIMES,
+    public lifetimes: Lifetimes = DEFAULT_LIFETIMES,
     mockOrigins: string[] = [],
   ) {
     this.clients = tokens.tenants.flatMap((tenant) => [
