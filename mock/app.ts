@@ -13,6 +13,8 @@ import { Registry } from './domain/registry.js';
 import { handlers as allHandlers, installers } from './handlers/index.js';
 import type { Caller, Handler, Reply, RequestContext } from './handlers/kit.js';
 import { B2CService } from './b2c/service.js';
+import { DEFAULT_FAIR_USE, FairUseLimiter, type FairUseConfig } from './fairuse.js';
+import { DEFAULT_FIREWALL, Firewall, type FirewallConfig } from './firewall.js';
 import { b2cTokenContractRefusal } from './handlers/b2c-token.js';
 import { registryUiPage } from './ui.js';
 import { TokenAuthority, type Tenant } from './identity.js';
@@ -32,9 +34,18 @@ export interface MockConfig {
   seed?: number;
   /** Where the clock starts (and returns on reset): the fixtures' epoch unless given. */
   clockStart?: number;
+  firewall: FirewallConfig;
+  fairUse: FairUseConfig;
 }
 
-export const DEFAULT_CONFIG: MockConfig = { selfCheck: false, journalCapacity: 10_000, maxBodyBytes: 1_048_576, profile: 'default' };
+export const DEFAULT_CONFIG: MockConfig = {
+  selfCheck: false,
+  journalCapacity: 10_000,
+  maxBodyBytes: 1_048_576,
+  profile: 'default',
+  firewall: DEFAULT_FIREWALL,
+  fairUse: DEFAULT_FAIR_USE,
+};
 
 /** The B2C tenants of the manual's Appendices 2 and 5. DEMO's API app id is not published ("GCR" in App. 5): a stand-in GUID. */
 export const TENANTS: Tenant[] = [
@@ -73,6 +84,8 @@ interface RouteMeta {
 const JSON_TYPE = 'application/json; charset=utf-8';
 const NO_QUERY = new URLSearchParams();
 
+const windowName = (seconds: number): string => (seconds === 60 ? 'minute' : seconds === 3600 ? 'hour' : `${seconds} seconds`);
+
 /** A user's roles as a set, made once per user record and again only when its roles change. */
 const roleSets = new WeakMap<object, Set<string>>();
 function rolesOf(user: Caller['user']): Set<string> {
@@ -98,11 +111,15 @@ export class MockApp {
   readonly tokens: TokenAuthority;
   readonly journal: Journal;
   readonly b2c: B2CService;
+  readonly firewall: Firewall;
+  readonly fairUse: FairUseLimiter;
   registry: Registry;
   selfCheckFailures = 0;
   private readonly fixtures: RegistryData;
   private readonly meta = new Map<Route, RouteMeta>();
   private readonly docs: ReturnType<typeof createDocs>;
+  /** The gateway's 403 page, as the contracts give it. */
+  private readonly firewallPage: string;
 
   constructor(
     readonly contracts: ContractSet,
@@ -113,6 +130,9 @@ export class MockApp {
     this.clock = new Clock(this.start());
     this.tokens = new TokenAuthority(this.clock, TENANTS);
     this.b2c = new B2CService(this.clock, this.tokens);
+    this.firewall = new Firewall(structuredClone(config.firewall), () => this.clock.now());
+    this.fairUse = new FairUseLimiter(structuredClone(config.fairUse), () => this.clock.now());
+    this.firewallPage = String((contracts.common.components?.examples?.FirewallBlock as { value?: unknown } | undefined)?.value ?? '<html><body><h1>403 Forbidden</h1></body></html>');
     this.journal = new Journal({ capacity: config.journalCapacity, maxBodyChars: 65_536, spillFile: config.journalSpillFile });
     this.codes = new Codes(codeCatalogue(contracts));
     this.router = new Router(contracts.contracts);
@@ -132,6 +152,8 @@ export class MockApp {
     this.registry = this.buildRegistry();
     this.journal.clear();
     this.b2c.clear();
+    this.firewall.clear();
+    this.fairUse.clear();
   }
 
   private start(): number {
@@ -244,6 +266,33 @@ export class MockApp {
     const method = req.method ?? 'GET';
     this.registry.tick();
     const match = this.router.match(method, pathname);
+    // The token is read once: fair use spends the account holder's budget, auth then checks the same identity.
+    let identity: ReturnType<MockApp['identify']> | undefined;
+    const identified = (): ReturnType<MockApp['identify']> => (identity ??= this.identify(req.headers.authorization));
+    // B2C is Microsoft's service: G-REX's gateway and fair-use policy stand in front of the six APIs only.
+    const grex = match.kind !== 'found' || match.route.contract.grex.api !== 'b2c';
+    if (grex && this.firewall.config.enabled) {
+      const verdict = this.firewall.check({ client: exchange.client, method, headers: req.headers, search, body });
+      if (verdict.blocked) {
+        decisions.push({ stage: 'firewall', outcome: 'reject', code: verdict.rule, detail: verdict.detail });
+        const headers: Record<string, string> = this.firewall.config.diagnostics ? { 'x-grex-firewall-rule': verdict.rule } : {};
+        return { status: 403, body: this.firewallPage, contentType: 'text/html', headers, code: 'FIREWALL' };
+      }
+      decisions.push({ stage: 'firewall', outcome: 'pass' });
+    }
+    if (grex && this.fairUse.config.enabled) {
+      const who = identified();
+      const caller = typeof who === 'string' ? `ip:${exchange.client}` : who.organization.organizationId;
+      const verdict = this.fairUse.take(caller);
+      if (!verdict.allowed) {
+        decisions.push({ stage: 'fairuse', outcome: 'reject', code: verdict.code, detail: caller });
+        const seconds = String(verdict.retryAfterSeconds);
+        const limit = verdict.limit;
+        const params = { seconds, limit: limit?.requests ?? '', window: limit ? windowName(limit.windowSeconds) : '' };
+        return { ...this.codes.outcome(verdict.code, params), headers: { 'retry-after': seconds } };
+      }
+      decisions.push({ stage: 'fairuse', outcome: 'pass', detail: caller });
+    }
     if (match.kind === 'none') {
       decisions.push({ stage: 'route', outcome: 'reject', code: 'ROUTE_001' });
       return this.codes.outcome('ROUTE_001', { path: pathname });
@@ -264,25 +313,25 @@ export class MockApp {
 
     let caller: Caller | null = null;
     if (!meta.anonymous) {
-      const identified = this.identify(req.headers.authorization);
-      if (typeof identified === 'string') {
-        decisions.push({ stage: 'auth', outcome: 'reject', code: 'AUTH_001', detail: identified });
-        return this.codes.outcome('AUTH_001', {}, { 'www-authenticate': `Bearer error="invalid_token", error_description="${identified}"` });
+      const who = identified();
+      if (typeof who === 'string') {
+        decisions.push({ stage: 'auth', outcome: 'reject', code: 'AUTH_001', detail: who });
+        return this.codes.outcome('AUTH_001', {}, { 'www-authenticate': `Bearer error="invalid_token", error_description="${who}"` });
       }
-      exchange.user = identified.user.username;
-      exchange.organization = identified.organization.organizationId;
+      exchange.user = who.user.username;
+      exchange.organization = who.organization.organizationId;
       let scope: Caller['scope'] | undefined;
       for (const grant of meta.grants) {
-        if (!holdsAny(identified.roles, grant.roles)) continue;
+        if (!holdsAny(who.roles, grant.roles)) continue;
         if (grant.scope === 'domain') scope = 'domain';
         else scope ??= 'organisation';
       }
       if (!scope) {
-        decisions.push({ stage: 'auth', outcome: 'reject', code: 'AUTH_003', detail: `roles ${[...identified.roles].join(', ')}` });
+        decisions.push({ stage: 'auth', outcome: 'reject', code: 'AUTH_003', detail: `roles ${[...who.roles].join(', ')}` });
         return this.codes.outcome('AUTH_003');
       }
-      caller = { ...identified, scope };
-      decisions.push({ stage: 'auth', outcome: 'pass', detail: `${identified.user.username} (${scope})` });
+      caller = { ...who, scope };
+      decisions.push({ stage: 'auth', outcome: 'pass', detail: `${who.user.username} (${scope})` });
     }
 
     // A body on an operation that takes none (DELETE) is still refused by type where the operation documents `_004`.
