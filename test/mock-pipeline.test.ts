@@ -258,7 +258,7 @@ describe('the admin API', () => {
     assert.match(ndjson.headers.get('content-type') ?? '', /application\/x-ndjson/);
     const lines = ndjson.text.trim().split('\n').map((line) => JSON.parse(line));
     assert.equal(lines.length, 2);
-    assert.deepEqual(lines[0].decisions.map((d: { stage: string; outcome: string }) => `${d.stage}:${d.outcome}`), ['route:pass', 'auth:reject']);
+    assert.deepEqual(lines[0].decisions.map((d: { stage: string; outcome: string }) => `${d.stage}:${d.outcome}`), ['firewall:pass', 'route:pass', 'auth:reject']);
     assert.equal(lines[1].operationId, 'ibGetCountries');
     assert.equal(lines[1].user, 'ib-root');
     assert.equal(lines[1].response.status, 200);
