@@ -5,5 +5,5 @@ function init(args)
   local f = io.open(args[2]); body = f:read("*a"); f:close()
 end
 function request()
-  return wrk.format("POST", path, { ["Content-Type"] = "application/json", ["Authorization"] = "Bearer " .. token, ["Accept"] = "application/json" }, body)
+  return wrk.format("POST", path, { ["Content-Type"] = "application/json", ["Authorization"] = "Bearer " .. token, ["Accept"] = "application/json", ["User-Agent"] = "grex-bench" }, body)
 end

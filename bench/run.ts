@@ -146,29 +146,40 @@ async function main(): Promise<void> {
     files[name] = join(scratch, `${name}.json`);
     writeFileSync(files[name], JSON.stringify(contracts.find((entry) => entry.name === name)?.doc));
   }
-  const ports = { raw: 4701, prismManagement: 4702, prismTransaction: 4703, mock: 4704 };
+  const ports = { raw: 4701, prismManagement: 4702, prismTransaction: 4703, mock: 4704, bare: 4705 };
+  // The mock as users run it (firewall and fair use on), its limits raised so that the load is not refused; and the same pipeline with both off.
+  const raised = join(scratch, 'raised.json');
+  writeFileSync(raised, JSON.stringify({ fairUse: { limits: [{ requests: 1_000_000_000, windowSeconds: 60 }] } }));
   const url = (port: number, path = '/'): string => `http://127.0.0.1:${port}${path}`;
   const prism = join(ROOT, 'node_modules', '.bin', 'prism');
   start(process.execPath, ['--import', 'tsx', 'bench/raw-server.ts', String(ports.raw)]);
   start(prism, ['mock', '-v', 'silent', '-h', '127.0.0.1', '-p', String(ports.prismManagement), files.management]);
   start(prism, ['mock', '-v', 'silent', '-h', '127.0.0.1', '-p', String(ports.prismTransaction), files.transaction]);
-  start(process.execPath, ['--import', 'tsx', 'cli/grex-harness.ts', 'mock', '--port', String(ports.mock)]);
-  await Promise.all([ready(url(ports.raw)), ready(url(ports.prismManagement)), ready(url(ports.prismTransaction)), ready(url(ports.mock, '/__admin/health'))]);
+  start(process.execPath, ['--import', 'tsx', 'cli/grex-harness.ts', 'mock', '--port', String(ports.mock), '--config', raised]);
+  start(process.execPath, ['--import', 'tsx', 'cli/grex-harness.ts', 'mock', '--port', String(ports.bare), '--firewall', 'off', '--fair-use', 'off']);
+  await Promise.all([ready(url(ports.raw)), ready(url(ports.prismManagement)), ready(url(ports.prismTransaction)), ready(url(ports.mock, '/__admin/health')), ready(url(ports.bare, '/__admin/health'))]);
 
   const mock = (path: string): string => url(ports.mock, path);
   const token = await tokenFor(mock, 'eolien-trader');
   const from = '643003000000000005';
   const to = '643006000000000002';
-  const minted = await mintCertificates(mock, from);
-  const serials = join(scratch, 'serials.txt');
-  writeFileSync(serials, `${minted.start} ${minted.end}\n`);
-  const available = minted.end - minted.start + 1;
+  const bare = (path: string): string => url(ports.bare, path);
+  const serialsOf = async (target: (path: string) => string, name: string): Promise<{ file: string; available: number }> => {
+    const minted = await mintCertificates(target, from);
+    const file = join(scratch, name);
+    writeFileSync(file, `${minted.start} ${minted.end}\n`);
+    return { file, available: minted.end - minted.start + 1 };
+  };
+  const { file: serials, available } = await serialsOf(mock, 'serials.txt');
+  const { file: bareSerials } = await serialsOf(bare, 'bare-serials.txt');
+  const bareToken = await tokenFor(bare, 'eolien-trader');
   const sample = join(scratch, 'transfer.json');
   writeFileSync(sample, JSON.stringify({ fromAccountNumber: from, toAccountNumber: to, bundles: [{ startCertificateId: '10000000000000000001', endCertificateId: '10000000000000000001' }] }));
   // Certificates already moved by earlier runs; in-flight requests at a run's end may have used a few more.
   let used = 0;
+  let bareUsed = 0;
   const account = '643003000000000002';
-  const auth = ['-H', `Authorization: Bearer ${token}`, '-H', 'Accept: application/json'];
+  const auth = ['-H', `Authorization: Bearer ${token}`, '-H', 'Accept: application/json', '-H', 'User-Agent: grex-bench'];
   const targets: Target[] = [
     { name: 'GET account   raw node:http', url: url(ports.raw), args: () => auth },
     { name: 'GET account   prism mock', url: url(ports.prismManagement, `/AH/managementapi/Accounts/${account}`), args: () => auth },
@@ -180,6 +191,17 @@ async function main(): Promise<void> {
       url: url(ports.mock),
       args: () => ['-s', 'bench/transfer.lua', '--', '/transactionapi/AH/transactionapi/Transfers', token, from, to, serials, String(used)],
       ran: (requests) => (used += requests + 2 * CONNECTIONS),
+    },
+    {
+      name: 'GET account   gateway off',
+      url: url(ports.bare, `/managementapi/AH/managementapi/Accounts/${account}`),
+      args: () => ['-H', `Authorization: Bearer ${bareToken}`, '-H', 'Accept: application/json', '-H', 'User-Agent: grex-bench'],
+    },
+    {
+      name: 'POST transfer gateway off',
+      url: url(ports.bare),
+      args: () => ['-s', 'bench/transfer.lua', '--', '/transactionapi/AH/transactionapi/Transfers', bareToken, from, to, bareSerials, String(bareUsed)],
+      ran: (requests) => (bareUsed += requests + 2 * CONNECTIONS),
     },
   ];
   process.stdout.write(`grex-harness bench: wrk -t1 -c${CONNECTIONS}, ${ROUNDS} interleaved rounds of ${ROUND_S} s after a 1 s warm-up each, 127.0.0.1\n`);
@@ -201,6 +223,11 @@ async function main(): Promise<void> {
     process.stdout.write(
       `${kind}: grex-harness = ${(mine / rps(`${kind} prism mock`)).toFixed(1)}x Prism (target 8x or more), ${((100 * mine) / rps(`${kind} raw node:http`)).toFixed(0)}% of raw node:http (target 35% or more)\n`,
     );
+  }
+  for (const kind of ['GET account  ', 'POST transfer']) {
+    const on = rps(`${kind} grex-harness`);
+    const off = rps(`${kind} gateway off`);
+    process.stdout.write(`${kind}: with the firewall and fair use on (limits raised) = ${((100 * on) / off).toFixed(0)}% of the same pipeline with both off (target 90% or more)\n`);
   }
   if (used > available) process.stdout.write(`note: the transfer runs needed ${used} certificates but ${available} were available; later transfers were refused\n`);
 }

@@ -26,5 +26,5 @@ function request()
   local id = string.format("1%019d", nextSerial)
   advance()
   local body = '{"fromAccountNumber":"' .. from .. '","toAccountNumber":"' .. to .. '","bundles":[{"startCertificateId":"' .. id .. '","endCertificateId":"' .. id .. '"}]}'
-  return wrk.format("POST", path, { ["Content-Type"] = "application/json", ["Authorization"] = "Bearer " .. token, ["Accept"] = "application/json" }, body)
+  return wrk.format("POST", path, { ["Content-Type"] = "application/json", ["Authorization"] = "Bearer " .. token, ["Accept"] = "application/json", ["User-Agent"] = "grex-bench" }, body)
 end

@@ -1,5 +1,5 @@
 #!/usr/bin/env -S npx tsx
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { codeCatalogue, formatCatalogue } from '../contracts/lib/codes.js';
@@ -7,6 +7,9 @@ import { loadContracts } from '../contracts/lib/load.js';
 import { docsPath } from '../mock/docs.js';
 import { TENANTS } from '../mock/app.js';
 import { b2cEnvironment, tokenCollection } from '../mock/b2c/postman.js';
+import { fairUseSettings, firewallSettings } from '../mock/admin.js';
+import { DEFAULT_FAIR_USE } from '../mock/fairuse.js';
+import { DEFAULT_FIREWALL } from '../mock/firewall.js';
 import { startMock } from '../mock/server.js';
 import { HOST_NAMES } from '../mock/tls.js';
 
@@ -31,6 +34,16 @@ Commands:
                                 at the fixtures' epoch, 2026-11-02T08:00:00Z.
                                 Use "now" when a client library checks token
                                 times against the machine's clock
+              --firewall P      the gateway firewall: realistic (default: Content-
+                                Type and Content-Length only with a body), strict
+                                (all five headers of manual 1.3.1 always), or off
+              --firewall-header on|off  name the rule in x-grex-firewall-rule
+                                (off answers exactly as G-REX: no hint)
+              --fair-use on|off 100 requests a minute and 500 an hour per account
+                                holder (manual 1.2); default on
+              --config F        JSON {"firewall": {...}, "fairUse": {...}}: the
+                                settings of GET|POST /__admin/firewall and
+                                /__admin/fairuse (limits, blocks, overrides)
               --tls             hosts mode: HTTPS with certificates for the real
                                 host names (eexfrancedemoapi.grexel.com,
                                 gcrfdemo.b2clogin.com, their PROD twins,
@@ -81,6 +94,10 @@ async function mock(args: string[]): Promise<number> {
       'max-body': { type: 'string', default: '1048576' },
       tls: { type: 'boolean', default: false },
       clock: { type: 'string' },
+      firewall: { type: 'string', default: 'realistic' },
+      'firewall-header': { type: 'string', default: 'on' },
+      'fair-use': { type: 'string', default: 'on' },
+      config: { type: 'string' },
       help: { type: 'boolean' },
     },
   });
@@ -113,6 +130,24 @@ async function mock(args: string[]): Promise<number> {
     process.stderr.write(`grex-harness mock: --clock must be "now" or an ISO-8601 instant such as 2026-11-02T08:00:00Z, got "${values.clock}"\n`);
     return 2;
   }
+  const choice = (name: string, value: string | undefined, allowed: string[]): string | null => {
+    if (value !== undefined && allowed.includes(value)) return value;
+    process.stderr.write(`grex-harness mock: --${name} must be ${allowed.join(' or ')}, got "${value}"\n`);
+    return null;
+  };
+  const firewall = choice('firewall', values.firewall, ['strict', 'realistic', 'off']);
+  const firewallHeader = choice('firewall-header', values['firewall-header'], ['on', 'off']);
+  const fairUse = choice('fair-use', values['fair-use'], ['on', 'off']);
+  if (!firewall || !firewallHeader || !fairUse) return 2;
+  let settings: { firewall?: object; fairUse?: object } = {};
+  if (values.config) {
+    try {
+      settings = JSON.parse(readFileSync(values.config, 'utf8')) as typeof settings;
+    } catch (error) {
+      process.stderr.write(`grex-harness mock: --config ${values.config}: ${(error as Error).message}\n`);
+      return 2;
+    }
+  }
   const started = performance.now();
   const running = await startMock({
     clockStart,
@@ -125,7 +160,19 @@ async function mock(args: string[]): Promise<number> {
     journalSpillFile: values['journal-file'],
     maxBodyBytes: checks.body as number,
     tls: values.tls ?? false,
+    firewall: { ...DEFAULT_FIREWALL, enabled: firewall !== 'off', profile: firewall === 'strict' ? 'strict' : 'realistic', diagnostics: firewallHeader === 'on' },
+    fairUse: { ...DEFAULT_FAIR_USE, enabled: fairUse === 'on' },
   });
+  // A settings file refines the flags, checked as the admin API checks the same settings.
+  for (const [apply, part] of [[firewallSettings, settings.firewall], [fairUseSettings, settings.fairUse]] as const) {
+    if (part === undefined) continue;
+    const outcome = apply(running.app, Buffer.from(JSON.stringify(part)));
+    if (outcome.status !== 200) {
+      process.stderr.write(`grex-harness mock: --config ${values.config}: ${(outcome.body as { error: string }).error}\n`);
+      await running.close();
+      return 2;
+    }
+  }
   const { app } = running;
   const lines = [`grex-harness mock listening on ${running.url} (ready in ${Math.round(performance.now() - started)} ms)`, '', 'Postman environment (manual Appendix 1/4 variable names):'];
   for (const contract of app.contracts.contracts) {
@@ -137,6 +184,9 @@ async function mock(args: string[]): Promise<number> {
   lines.push(
     '',
     `Registry: ${app.registry.organizations.size} organisations, ${app.registry.accounts.size} accounts, ${app.registry.bundles.size} bundles; clock at ${app.clock.iso()} (${values.profile} profile).`,
+    `Firewall: ${app.firewall.config.enabled ? `${app.firewall.config.profile}${app.firewall.config.diagnostics ? ', rule named in x-grex-firewall-rule' : ''}` : 'off'}; fair use: ${
+      app.fairUse.config.enabled ? app.fairUse.config.limits.map((limit) => `${limit.requests} per ${limit.windowSeconds} s`).join(', ') : 'off'
+    } (GET ${running.url}/__admin/firewall, /__admin/fairuse).`,
     `Users (${users.length} active; all: GET ${running.url}/__admin/users), e.g.:`,
   );
   for (const user of users.slice(0, 4)) lines.push(`  ${user.username.padEnd(40)} ${user.roles.join(', ')}`);

@@ -51,6 +51,14 @@ export function handleAdmin(app: MockApp, method: string, pathname: string, quer
       return { status: 200, body: { strictRotation: app.b2c.strictRotation, lifetimes: app.b2c.lifetimes } };
     case 'POST /__admin/b2c':
       return b2cSettings(app, body);
+    case 'GET /__admin/firewall':
+      return { status: 200, body: { config: app.firewall.config, blocks: app.firewall.blocks() } };
+    case 'POST /__admin/firewall':
+      return firewallSettings(app, body);
+    case 'GET /__admin/fairuse':
+      return { status: 200, body: { config: app.fairUse.config, blocks: app.fairUse.blocks() } };
+    case 'POST /__admin/fairuse':
+      return fairUseSettings(app, body);
     case 'GET /__admin/users':
       return {
         status: 200,
@@ -63,8 +71,58 @@ export function handleAdmin(app: MockApp, method: string, pathname: string, quer
         })),
       };
     default:
-      return problem(404, `no admin resource ${route}; see GET /__admin/health, POST /__admin/token, GET /__admin/mfa, GET|POST /__admin/b2c, GET|POST /__admin/clock, POST /__admin/reset, GET|DELETE /__admin/journal, GET /__admin/state, GET /__admin/users, GET /__admin/mfa?user=`);
+      return problem(404, `no admin resource ${route}; see GET /__admin/health, POST /__admin/token, GET /__admin/mfa, GET|POST /__admin/b2c, GET|POST /__admin/firewall, GET|POST /__admin/fairuse, GET|POST /__admin/clock, POST /__admin/reset, GET|DELETE /__admin/journal, GET /__admin/state, GET /__admin/users, GET /__admin/mfa?user=`);
   }
+}
+
+const positive = (value: unknown): boolean => typeof value === 'number' && Number.isInteger(value) && value >= 1;
+
+/** The gateway firewall's settings: profile, diagnostics header, blocking of repeated violations. */
+export function firewallSettings(app: MockApp, body: Buffer | null): Outcome {
+  const parsed = readJson(body);
+  if (!parsed.ok) return parsed.outcome;
+  const next = { ...app.firewall.config };
+  for (const [name, value] of Object.entries(parsed.value)) {
+    if (name === 'profile') {
+      if (value !== 'strict' && value !== 'realistic') return problem(400, 'profile must be strict or realistic');
+      next.profile = value;
+    } else if (name === 'enabled' || name === 'diagnostics') {
+      if (typeof value !== 'boolean') return problem(400, `${name} must be true or false`);
+      next[name] = value;
+    } else if (name === 'blockAfter' || name === 'blockWindowSeconds' || name === 'blockSeconds') {
+      if (!positive(value)) return problem(400, `${name} must be a positive integer`);
+      next[name] = value as number;
+    } else return problem(400, `unknown firewall setting ${name}; known: ${Object.keys(next).join(', ')}`);
+  }
+  app.firewall.config = next;
+  return { status: 200, body: { config: next, blocks: app.firewall.blocks() } };
+}
+
+const validLimits = (value: unknown): value is { requests: number; windowSeconds: number }[] =>
+  Array.isArray(value) && value.length > 0 && value.every((limit) => positive(limit?.requests) && positive(limit?.windowSeconds) && Object.keys(limit).length === 2);
+
+/** The fair-use policy's settings: limits, blocking, per-caller overrides (organisation id, or ip:<address>). */
+export function fairUseSettings(app: MockApp, body: Buffer | null): Outcome {
+  const parsed = readJson(body);
+  if (!parsed.ok) return parsed.outcome;
+  const next = { ...app.fairUse.config };
+  for (const [name, value] of Object.entries(parsed.value)) {
+    if (name === 'enabled') {
+      if (typeof value !== 'boolean') return problem(400, 'enabled must be true or false');
+      next.enabled = value;
+    } else if (name === 'limits') {
+      if (!validLimits(value)) return problem(400, 'limits must be a list of {"requests": n, "windowSeconds": s}');
+      next.limits = value;
+    } else if (name === 'blockAfter' || name === 'blockSeconds') {
+      if (!positive(value)) return problem(400, `${name} must be a positive integer`);
+      next[name] = value as number;
+    } else if (name === 'overrides') {
+      if (typeof value !== 'object' || value === null || !Object.values(value).every(validLimits)) return problem(400, 'overrides must map a caller to a list of limits');
+      next.overrides = value as typeof next.overrides;
+    } else return problem(400, `unknown fair-use setting ${name}; known: ${Object.keys(next).join(', ')}`);
+  }
+  app.fairUse.config = next;
+  return { status: 200, body: { config: next, blocks: app.fairUse.blocks() } };
 }
 
 /** B2C's policy settings: token lifetimes (seconds; slidingWindowSeconds null is "No expiry") and the strict refresh-token rotation. */

@@ -148,3 +148,33 @@ describe('grex-harness mock --clock', () => {
     assert.match(refused.stderr, /--clock must be/);
   });
 });
+
+describe('grex-harness mock: firewall and fair-use settings', () => {
+  it('takes the profile and switches from flags and a settings file, and shows them at /__admin', async () => {
+    const { mkdtempSync, writeFileSync } = await import('node:fs');
+    const { tmpdir } = await import('node:os');
+    const { join } = await import('node:path');
+    const file = join(mkdtempSync(join(tmpdir(), 'grex-config-')), 'settings.json');
+    writeFileSync(file, JSON.stringify({ fairUse: { limits: [{ requests: 5, windowSeconds: 60 }], blockSeconds: 120 }, firewall: { blockAfter: 3 } }));
+    const started = await startCliMock(['--firewall', 'strict', '--firewall-header', 'off', '--config', file]);
+    try {
+      assert.match(started.banner, /Firewall: strict; fair use: 5 per 60 s/);
+      const firewall = (await (await fetch(`${started.url}/__admin/firewall`)).json()) as { config: { profile: string; diagnostics: boolean; blockAfter: number } };
+      assert.deepEqual([firewall.config.profile, firewall.config.diagnostics, firewall.config.blockAfter], ['strict', false, 3]);
+      const fairUse = (await (await fetch(`${started.url}/__admin/fairuse`)).json()) as { config: { limits: unknown; blockSeconds: number } };
+      assert.deepEqual(fairUse.config.limits, [{ requests: 5, windowSeconds: 60 }]);
+      assert.equal(fairUse.config.blockSeconds, 120);
+    } finally {
+      await started.stop();
+    }
+    for (const args of [['--firewall', 'lenient'], ['--fair-use', 'maybe']]) {
+      const refused = runCli(['mock', ...args]);
+      assert.equal(refused.status, 2, args.join(' '));
+      assert.match(refused.stderr, /must be/);
+    }
+    writeFileSync(file, JSON.stringify({ fairUse: { limits: [{ requests: 0, windowSeconds: 60 }] } }));
+    const bad = runCli(['mock', '--port', '0', '--config', file]);
+    assert.equal(bad.status, 2);
+    assert.match(bad.stderr, /limits must be/);
+  });
+});
