@@ -31,7 +31,10 @@ export async function startMock(options: MockOptions): Promise<RunningMock> {
   const { port, host, contracts, handlers, tls, ...config } = options;
   const app = new MockApp(contracts ?? loadContracts(), { ...DEFAULT_CONFIG, ...config }, { ...domainHandlers, ...handlers });
   const certificates = tls ? await hostsModeCertificates() : undefined;
-  const server: Server = certificates ? createTlsServer({ key: certificates.key, cert: certificates.cert }, app.listener) : createServer(app.listener);
+  // Node would answer 400 itself to an HTTP/1.1 request without Host; the gateway's own 403 (rule header-host) is the G-REX answer.
+  const server: Server = certificates
+    ? createTlsServer({ key: certificates.key, cert: certificates.cert, requireHostHeader: false }, app.listener)
+    : createServer({ requireHostHeader: false }, app.listener);
   server.keepAliveTimeout = 5000;
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
