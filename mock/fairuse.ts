@@ -41,23 +41,27 @@ export interface FairUseBlock {
   until: number;
 }
 
-/** One caller's state: counted requests (a ring of the most recent), the current limited episode, a block. */
+/**
+ * One caller's state: its counted requests (a ring, oldest first, holding at
+ * most the largest `requests` of its limits and nothing older than its longest
+ * window), the current limited episode, and a block.
+ */
 interface CallerState {
-  /** Timestamps (ms) of counted requests, oldest overwritten first; dense up to `capacity`. */
+  /** Timestamps (ms) of counted requests; grows by doubling up to `capacity`. */
   ring: number[];
-  /** The largest `requests` of the caller's limits: the ring's size. */
-  capacity: number;
-  /** Next slot to write. */
-  head: number;
-  /** Timestamps held (at most `capacity`). */
+  /** Index of the oldest timestamp held. */
+  tail: number;
+  /** Timestamps held. */
   count: number;
-  /** The limits the ring was sized for (config.overrides[caller] ?? config.limits). */
-  limits: FairUseLimit[];
+  /** The largest `requests` of the caller's limits. */
+  capacity: number;
   /** The longest window of those limits, ms: older timestamps never matter. */
   horizon: number;
+  /** The limits the state was sized for (config.overrides[caller] ?? config.limits). */
+  limits: FairUseLimit[];
   /** The mock time of the caller's latest request (counted or not). */
   seen: number;
-  /** When the last refusal said the caller may pass again (ms); refusals before it are strikes. */
+  /** When the last refusal said the caller would pass again (ms); refusals sent before it are strikes. */
   limitedUntil: number;
   /** Refusals sent while limited, in the current limited episode. */
   strikes: number;
@@ -68,12 +72,15 @@ interface CallerState {
 const ALLOWED: FairUseVerdict = Object.freeze({ allowed: true as const });
 /** Below this many callers the table is never swept. */
 const SWEEP_FLOOR = 1024;
+/** Wall-clock jitter tolerated before a clock that went back counts as set back. */
+const CLOCK_SLACK_MS = 1000;
 
+/** Whole seconds, rounded up, at least 1: waiting that long is enough. */
 const seconds = (ms: number): number => Math.max(1, Math.ceil(ms / 1000));
 
 export class FairUseLimiter {
   private readonly callers = new Map<string, CallerState>();
-  /** Sweep idle callers when the table reaches this size (twice the size left by the last sweep): O(1) amortised. */
+  /** Sweep idle callers when the table reaches this size (twice what the last sweep left): O(1) amortised. */
   private sweepAt = SWEEP_FLOOR;
 
   constructor(
@@ -83,11 +90,14 @@ export class FairUseLimiter {
 
   /**
    * Counts one request of `caller` if it may pass; otherwise says why not and for how long.
+   *
    * Sliding windows: a request passes when, for each of the caller's limits, fewer than
-   * `requests` counted requests fall in the last `windowSeconds` (a request at t counts in
-   * (t - window, t]); it then counts. Refused requests do not count. The first refusal opens
-   * a limited episode; `blockAfter` further refusals sent before the Retry-After they were
-   * given block the caller for `blockSeconds` from the last of them.
+   * `requests` counted requests fall in the last `windowSeconds` (a request at t is in the
+   * window until t + window); then it counts. Refused requests do not count. Retry-After is
+   * when the binding limit frees a slot. The first refusal opens a limited episode;
+   * the `blockAfter`-th further request sent before the time the previous refusal gave
+   * blocks the caller for `blockSeconds` (it is answered FAIRUSE_002 already, as is every
+   * request until the block ends), after which it starts fresh. A pass ends the episode.
    */
   take(caller: string): FairUseVerdict {
     const config = this.config;
@@ -100,8 +110,8 @@ export class FairUseLimiter {
       state = fresh(limits, now);
       this.callers.set(caller, state);
     } else {
-      // The clock was set back (past wall-clock jitter): the recorded times mean nothing now.
-      if (now < state.seen - 1000) reset(state);
+      // The clock was set back (beyond wall-clock jitter): the recorded times mean nothing now.
+      if (now < state.seen - CLOCK_SLACK_MS) reset(state);
       state.seen = now;
       if (state.blockedUntil !== 0) {
         const left = state.blockedUntil - now;
@@ -109,23 +119,27 @@ export class FairUseLimiter {
         reset(state); // the block is over: a fresh start
       }
       if (state.limits !== limits) resize(state, limits);
-      // Idle for longer than the longest window: every timestamp is stale.
-      if (state.count !== 0 && now - state.ring[(state.head + state.capacity - 1) % state.capacity] >= state.horizon) {
-        state.count = 0;
-        state.head = 0;
+      // Drop what left the longest window (amortised O(1): each timestamp leaves once).
+      const { ring } = state;
+      const oldest = now - state.horizon;
+      while (state.count !== 0 && ring[state.tail] <= oldest) {
+        state.tail = state.tail + 1 === ring.length ? 0 : state.tail + 1;
+        state.count--;
       }
     }
 
-    // The binding limit: of those reached, the one whose slot frees last.
+    // The binding limit: of those reached, the one that frees a slot last.
     let release = -Infinity;
     let hit: FairUseLimit | undefined;
-    const { ring, capacity, head, count } = state;
+    const { ring, tail, count } = state;
+    const size = ring.length;
     for (let i = 0; i < limits.length; i++) {
       const limit = limits[i];
       const n = limit.requests;
       if (count < n) continue;
       // The n-th most recent counted request: while it is in the window, n are.
-      const freed = ring[(head - n + capacity) % capacity] + limit.windowSeconds * 1000;
+      const index = tail + count - n;
+      const freed = ring[index >= size ? index - size : index] + limit.windowSeconds * 1000;
       if (freed > now && freed > release) {
         release = freed;
         hit = limit;
@@ -133,21 +147,22 @@ export class FairUseLimiter {
     }
 
     if (hit === undefined) {
-      ring[head] = now;
-      state.head = head + 1 === capacity ? 0 : head + 1;
-      if (count < capacity) state.count = count + 1;
+      push(state, now);
       state.strikes = 0;
       state.limitedUntil = 0;
       return ALLOWED;
     }
 
     if (now < state.limitedUntil) {
-      // Sent before the Retry-After a refusal gave: a strike.
+      // Sent before the time the previous refusal gave: a strike.
       if (++state.strikes >= config.blockAfter) {
+        // The block starts with this request, so its answer already says how long the block lasts.
         state.blockedUntil = now + config.blockSeconds * 1000;
         state.strikes = 0;
+        state.limitedUntil = 0;
+        return { allowed: false, code: 'FAIRUSE_002', retryAfterSeconds: config.blockSeconds };
       }
-    } else state.strikes = 0; // a new limited episode (or a caller that waited as told)
+    } else state.strikes = 0; // a new limited episode (or a caller that came back when told, beaten to the slot)
     state.limitedUntil = release;
     return { allowed: false, code: 'FAIRUSE_001', retryAfterSeconds: seconds(release - now), limit: hit };
   }
@@ -165,7 +180,7 @@ export class FairUseLimiter {
     this.sweepAt = SWEEP_FLOOR;
   }
 
-  /** Callers whose timestamps all left their longest window, and not blocked, are forgotten. */
+  /** Forgets callers idle for longer than their longest window and not blocked: nothing of theirs matters any more. */
   private sweep(now: number): void {
     for (const [caller, state] of this.callers) {
       if (now >= state.seen && now - state.seen >= state.horizon && now >= state.blockedUntil) this.callers.delete(caller);
@@ -175,12 +190,12 @@ export class FairUseLimiter {
 }
 
 function fresh(limits: FairUseLimit[], now: number): CallerState {
-  const state: CallerState = { ring: [], capacity: 1, head: 0, count: 0, limits, horizon: 0, seen: now, limitedUntil: 0, strikes: 0, blockedUntil: 0 };
-  size(state, limits);
+  const state: CallerState = { ring: [], tail: 0, count: 0, capacity: 1, horizon: 0, limits, seen: now, limitedUntil: 0, strikes: 0, blockedUntil: 0 };
+  measure(state, limits);
   return state;
 }
 
-function size(state: CallerState, limits: FairUseLimit[]): void {
+function measure(state: CallerState, limits: FairUseLimit[]): void {
   let capacity = 1;
   let horizon = 0;
   for (const limit of limits) {
@@ -193,21 +208,46 @@ function size(state: CallerState, limits: FairUseLimit[]): void {
 }
 
 function reset(state: CallerState): void {
-  state.head = 0;
+  state.tail = 0;
   state.count = 0;
   state.limitedUntil = 0;
   state.strikes = 0;
   state.blockedUntil = 0;
 }
 
-/** The caller's limits changed (settings, overrides): keep the most recent timestamps that fit the new ring. */
+/** Records a counted request: into a free slot, a ring twice the size (up to `capacity`), or over the oldest. */
+function push(state: CallerState, at: number): void {
+  let { ring } = state;
+  if (state.count === ring.length) {
+    if (ring.length < state.capacity) {
+      ring = state.ring = ordered(state, Math.min(state.capacity, Math.max(8, ring.length * 2)));
+      state.tail = 0;
+    } else {
+      // Full at capacity: the oldest can no longer decide anything.
+      ring[state.tail] = at;
+      state.tail = state.tail + 1 === ring.length ? 0 : state.tail + 1;
+      return;
+    }
+  }
+  const index = state.tail + state.count;
+  ring[index >= ring.length ? index - ring.length : index] = at;
+  state.count++;
+}
+
+/** The most recent `keep` timestamps (at most all), oldest first, in a fresh ring of `size` slots (filled with 0 past them). */
+function ordered(state: CallerState, size: number, keep = state.count): number[] {
+  const { ring, tail, count } = state;
+  const next = new Array<number>(size).fill(0);
+  const skip = count - Math.min(keep, count);
+  for (let k = skip; k < count; k++) next[k - skip] = ring[(tail + k) % ring.length];
+  return next;
+}
+
+/** The caller's limits changed (settings, overrides): keep the most recent timestamps that still fit. */
 function resize(state: CallerState, limits: FairUseLimit[]): void {
-  const { ring, capacity: old, head, count } = state;
-  size(state, limits);
-  const kept = Math.min(count, state.capacity);
-  const next: number[] = [];
-  for (let k = kept; k >= 1; k--) next.push(ring[(head - k + old) % old]);
-  state.ring = next;
+  measure(state, limits);
+  const kept = Math.min(state.count, state.capacity);
+  state.ring = ordered(state, Math.min(state.capacity, Math.max(8, kept)), kept);
+  state.tail = 0;
   state.count = kept;
-  state.head = kept % state.capacity;
 }
