@@ -13,6 +13,7 @@ import type { JsonObject } from '../contracts/lib/types.js';
  * The same answers of every operation are not counted: fair-use 429s (the
  * shared stage, tested in fairuse.test.ts), the firewall's HTML 403
  * (firewall.test.ts) and 500s (fault injection comes with the suites issue).
+ * Exit 1 with --strict when a pair is missing.
  * Usage: contract-coverage [--dir reports/coverage] [--strict]
  */
 const OUT_OF_SCOPE = new Set(['429', '500']);
