@@ -415,6 +415,8 @@ export class MockApp {
     switch (reply.kind) {
       case 'code':
         return this.codes.outcome(reply.code, reply.params);
+      case 'invalid':
+        return this.codes.naming(reply.code, reply.fields);
       case 'json':
         return { status: reply.status, body: reply.body, headers: reply.headers };
       case 'raw':

@@ -1,8 +1,7 @@
 import type { B2CService } from './b2c/service.js';
+import { escapeHtml } from './html.js';
 import { registryUiClientId } from './b2c/service.js';
 
-const escapeHtml = (text: string): string =>
-  text.replace(/[&<>"']/g, (char) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[char] ?? char);
 
 /**
  * The registry UI's sign-in, as chapter 4 of the manual describes it: the

@@ -1,4 +1,5 @@
 import { randomBytes, randomUUID } from 'node:crypto';
+import { escapeHtml } from '../html.js';
 import type { Clock } from '../clock.js';
 import type { User } from '../domain/model.js';
 import type { Registry } from '../domain/registry.js';
@@ -66,8 +67,7 @@ const alive = (pending: Pending, now: number): boolean => pending.startedAt <= n
 
 // ---------------------------------------------------------------- encoding
 
-const HTML_ESCAPES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' };
-export const escapeHtml = (text: string): string => text.replace(/[&<>"']/g, (char) => HTML_ESCAPES[char]);
+
 
 /** .NET's `HttpUtility.UrlEncode`, as B2C writes its redirects: `+` for spaces, lower-case hex, `'` and `~` escaped. */
 export function urlEncode(text: string): string {

@@ -34,6 +34,8 @@ export interface RequestContext {
 export type Reply =
   /** The manual's envelope for a code of the contracts (its HTTP status is the code's). */
   | { kind: 'code'; code: string; params?: Record<string, string | number> }
+  /** A `_002` code naming the fields, whatever its message calls them (`{model fields}`, `{parameters}`). */
+  | { kind: 'invalid'; code: string; fields: string[] }
   | { kind: 'json'; status: number; body: unknown; headers?: Record<string, string> }
   /** A collection: the pipeline applies $filter, $orderby, $skip and $top. */
   | { kind: 'list'; items: readonly object[] }
@@ -67,4 +69,4 @@ export const answer = <T>(result: T | Refusal, success: (record: T) => Reply): R
 export const found = (result: object): Reply => answer(result, json);
 
 /** Model checks the schema cannot express answer the operation's `{AREA}_002`, naming the fields, like the pipeline's own. */
-export const invalid = (area: string, fields: string[]): Reply | null => (fields.length ? code(`${area}_002`, { 'model fields': fields.join(', ') }) : null);
+export const invalid = (area: string, fields: string[]): Reply | null => (fields.length ? { kind: 'invalid', code: `${area}_002`, fields } : null);
