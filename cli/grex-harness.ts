@@ -7,7 +7,7 @@ import { loadContracts } from '../contracts/lib/load.js';
 import { docsPath } from '../mock/docs.js';
 import { TENANTS } from '../mock/app.js';
 import { b2cEnvironment, tokenCollection } from '../mock/b2c/postman.js';
-import { fairUseSettings, firewallSettings } from '../mock/admin.js';
+import { fairUseSettings, faults as faultSettings, firewallSettings } from '../mock/admin.js';
 import { DEFAULT_FAIR_USE } from '../mock/fairuse.js';
 import { DEFAULT_FIREWALL } from '../mock/firewall.js';
 import { startMock } from '../mock/server.js';
@@ -48,6 +48,13 @@ Commands:
                                 host names (eexfrancedemoapi.grexel.com,
                                 gcrfdemo.b2clogin.com, their PROD twins,
                                 localhost) from a local authority it prints
+              --fault JSON      test only, repeatable: make the mock wrong on
+                                purpose, to show a suite or grader catches it:
+                                {"kind":"set-field"|"remove-field","operationId"?,
+                                "status"?,"field":"a.b","value"?}, {"kind":
+                                "wrong-code","operationId"?,"when"?,"code"}, or
+                                {"kind":"skip-rule","rule":"header-accept"}
+                                (also GET|POST|DELETE /__admin/faults)
   codes     Print the response-code catalogue derived from the contracts.
               --format F   table (default), markdown, csv or json
   postman   Export each contract as a Postman collection wired to the manual's
@@ -98,6 +105,7 @@ async function mock(args: string[]): Promise<number> {
       'firewall-header': { type: 'string', default: 'on' },
       'fair-use': { type: 'string', default: 'on' },
       config: { type: 'string' },
+      fault: { type: 'string', multiple: true },
       help: { type: 'boolean' },
     },
   });
@@ -163,12 +171,18 @@ async function mock(args: string[]): Promise<number> {
     firewall: { ...DEFAULT_FIREWALL, enabled: firewall !== 'off', profile: firewall === 'strict' ? 'strict' : 'realistic', diagnostics: firewallHeader === 'on' },
     fairUse: { ...DEFAULT_FAIR_USE, enabled: fairUse === 'on' },
   });
-  // A settings file refines the flags, checked as the admin API checks the same settings.
-  for (const [apply, part] of [[firewallSettings, settings.firewall], [fairUseSettings, settings.fairUse]] as const) {
+  // A settings file refines the flags, checked as the admin API checks the same settings; so are faults.
+  type Apply = (app: typeof running.app, body: Buffer) => { status: number; body?: unknown };
+  const parts: [Apply, unknown, string][] = [
+    [firewallSettings, settings.firewall, `--config ${values.config}`],
+    [fairUseSettings, settings.fairUse, `--config ${values.config}`],
+    ...(values.fault ?? []).map((text): [Apply, unknown, string] => [faultSettings, text, `--fault ${text}`]),
+  ];
+  for (const [apply, part, source] of parts) {
     if (part === undefined) continue;
-    const outcome = apply(running.app, Buffer.from(JSON.stringify(part)));
+    const outcome = apply(running.app, Buffer.from(typeof part === 'string' ? part : JSON.stringify(part)));
     if (outcome.status !== 200) {
-      process.stderr.write(`grex-harness mock: --config ${values.config}: ${(outcome.body as { error: string }).error}\n`);
+      process.stderr.write(`grex-harness mock: ${source}: ${(outcome.body as { error: string }).error}\n`);
       await running.close();
       return 2;
     }
@@ -187,6 +201,7 @@ async function mock(args: string[]): Promise<number> {
     `Firewall: ${app.firewall.config.enabled ? `${app.firewall.config.profile}${app.firewall.config.diagnostics ? ', rule named in x-grex-firewall-rule' : ''}` : 'off'}; fair use: ${
       app.fairUse.config.enabled ? app.fairUse.config.limits.map((limit) => `${limit.requests} per ${limit.windowSeconds} s`).join(', ') : 'off'
     } (GET ${running.url}/__admin/firewall, /__admin/fairuse).`,
+    ...(app.faults.active ? [`TEST-ONLY FAULTS ON: ${JSON.stringify(app.faults.all)} (DELETE ${running.url}/__admin/faults)`] : []),
     `Users (${users.length} active; all: GET ${running.url}/__admin/users), e.g.:`,
   );
   for (const user of users.slice(0, 4)) lines.push(`  ${user.username.padEnd(40)} ${user.roles.join(', ')}`);

@@ -1,5 +1,7 @@
 import type { MockApp } from './app.js';
 import { parseDuration } from './clock.js';
+import { parseFault, type Fault } from './faults.js';
+import { FIREWALL_RULES } from './firewall.js';
 import { toHar } from './journal.js';
 import type { Outcome } from './outcome.js';
 
@@ -59,6 +61,13 @@ export function handleAdmin(app: MockApp, method: string, pathname: string, quer
       return { status: 200, body: { config: app.fairUse.config, blocks: app.fairUse.blocks() } };
     case 'POST /__admin/fairuse':
       return fairUseSettings(app, body);
+    case 'GET /__admin/faults':
+      return { status: 200, body: { faults: app.faults.all } };
+    case 'POST /__admin/faults':
+      return faults(app, body);
+    case 'DELETE /__admin/faults':
+      app.faults.clear();
+      return { status: 200, body: { faults: [] } };
     case 'GET /__admin/users':
       return {
         status: 200,
@@ -71,8 +80,23 @@ export function handleAdmin(app: MockApp, method: string, pathname: string, quer
         })),
       };
     default:
-      return problem(404, `no admin resource ${route}; see GET /__admin/health, POST /__admin/token, GET /__admin/mfa, GET|POST /__admin/b2c, GET|POST /__admin/firewall, GET|POST /__admin/fairuse, GET|POST /__admin/clock, POST /__admin/reset, GET|DELETE /__admin/journal, GET /__admin/state, GET /__admin/users, GET /__admin/mfa?user=`);
+      return problem(404, `no admin resource ${route}; see GET /__admin/health, POST /__admin/token, GET /__admin/mfa, GET|POST /__admin/b2c, GET|POST /__admin/firewall, GET|POST /__admin/fairuse, GET|POST /__admin/clock, POST /__admin/reset, GET|DELETE /__admin/journal, GET /__admin/state, GET /__admin/users, GET /__admin/mfa?user=, GET|POST|DELETE /__admin/faults (test only)`);
   }
+}
+
+/**
+ * Test-only faults: one fault object, or `{"faults": [...]}`. All are checked
+ * before any is added, so a bad list changes nothing.
+ */
+export function faults(app: MockApp, body: Buffer | null): Outcome {
+  const parsed = readJson(body);
+  if (!parsed.ok) return parsed.outcome;
+  const list = Array.isArray(parsed.value.faults) ? (parsed.value.faults as unknown[]) : [parsed.value];
+  const checked = list.map((value) => parseFault(value, (code) => app.codes.has(code), FIREWALL_RULES));
+  const refused = checked.findIndex((fault) => typeof fault === 'string');
+  if (refused >= 0) return problem(400, `fault ${refused + 1}: ${checked[refused] as string}`);
+  for (const fault of checked as Fault[]) app.faults.add(fault);
+  return { status: 200, body: { faults: app.faults.all } };
 }
 
 const positive = (value: unknown): boolean => typeof value === 'number' && Number.isInteger(value) && value >= 1;

@@ -18,6 +18,7 @@ import { DEFAULT_FIREWALL, Firewall, type FirewallConfig } from './firewall.js';
 import { b2cTokenContractRefusal } from './handlers/b2c-token.js';
 import { registryUiPage } from './ui.js';
 import { TokenAuthority, type Tenant } from './identity.js';
+import { Faults } from './faults.js';
 import { Journal, type Decision, type Exchange } from './journal.js';
 import { Codes, type Outcome } from './outcome.js';
 import { Router, type Route } from './router.js';
@@ -113,6 +114,8 @@ export class MockApp {
   readonly b2c: B2CService;
   readonly firewall: Firewall;
   readonly fairUse: FairUseLimiter;
+  /** Test-only faults (none unless asked for): see faults.ts. */
+  readonly faults = new Faults();
   registry: Registry;
   selfCheckFailures = 0;
   private readonly fixtures: RegistryData;
@@ -272,7 +275,7 @@ export class MockApp {
     // B2C is Microsoft's service: G-REX's gateway and fair-use policy stand in front of the six APIs only.
     const grex = match.kind !== 'found' || match.route.contract.grex.api !== 'b2c';
     if (grex && this.firewall.config.enabled) {
-      const verdict = this.firewall.check({ client: exchange.client, method, headers: req.headers, search, body });
+      const verdict = this.firewall.check({ client: exchange.client, method, headers: req.headers, search, body }, this.faults.active ? (rule) => this.faults.skips(rule) : undefined);
       if (verdict.blocked) {
         decisions.push({ stage: 'firewall', outcome: 'reject', code: verdict.rule, detail: verdict.detail });
         const headers: Record<string, string> = this.firewall.config.diagnostics ? { 'x-grex-firewall-rule': verdict.rule } : {};
@@ -378,6 +381,12 @@ export class MockApp {
         decisions.push({ stage: 'response', outcome: 'error', detail });
         return { status: 500, body: { statusCode: 500, responseCode: 'SYSTEM_001', responseMessage: `Self-check failed: ${detail}` }, headers: { 'x-grex-self-check': 'failed' }, code: 'SYSTEM_001' };
       }
+    }
+    if (this.faults.active) {
+      // After the self-check: a fault plays a server that breaks its contract, which is what suites and graders must catch.
+      const faulty = this.faults.apply(route.operationId, outcome, (code) => this.codes.naming(code, ['test-only fault']));
+      if (faulty.applied.length) decisions.push({ stage: 'response', outcome: 'error', code: 'FAULT', detail: `test-only fault ${faulty.applied.join(', ')}` });
+      return faulty.outcome;
     }
     return outcome;
   }
