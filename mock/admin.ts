@@ -1,5 +1,6 @@
 import type { MockApp } from './app.js';
 import { parseDuration } from './clock.js';
+import { grantRefreshToken } from './b2c/token.js';
 import { parseFault, type Fault } from './faults.js';
 import { FIREWALL_RULES } from './firewall.js';
 import { toHar } from './journal.js';
@@ -33,6 +34,8 @@ export function handleAdmin(app: MockApp, method: string, pathname: string, quer
       };
     case 'POST /__admin/token':
       return token(app, body);
+    case 'POST /__admin/refresh-token':
+      return refreshToken(app, body);
     case 'GET /__admin/clock':
       return { status: 200, body: { now: app.clock.iso() } };
     case 'POST /__admin/clock':
@@ -80,7 +83,7 @@ export function handleAdmin(app: MockApp, method: string, pathname: string, quer
         })),
       };
     default:
-      return problem(404, `no admin resource ${route}; see GET /__admin/health, POST /__admin/token, GET /__admin/mfa, GET|POST /__admin/b2c, GET|POST /__admin/firewall, GET|POST /__admin/fairuse, GET|POST /__admin/clock, POST /__admin/reset, GET|DELETE /__admin/journal, GET /__admin/state, GET /__admin/users, GET /__admin/mfa?user=, GET|POST|DELETE /__admin/faults (test only)`);
+      return problem(404, `no admin resource ${route}; see GET /__admin/health, POST /__admin/token, POST /__admin/refresh-token, GET /__admin/mfa, GET|POST /__admin/b2c, GET|POST /__admin/firewall, GET|POST /__admin/fairuse, GET|POST /__admin/clock, POST /__admin/reset, GET|DELETE /__admin/journal, GET /__admin/state, GET /__admin/users, GET /__admin/mfa?user=, GET|POST|DELETE /__admin/faults (test only)`);
   }
 }
 
@@ -183,6 +186,34 @@ function token(app: MockApp, body: Buffer | null): Outcome {
   return {
     status: 200,
     body: { access_token: issued.token, token_type: 'Bearer', expires_in: issued.claims.exp - issued.claims.iat, expires_on: issued.claims.exp, user: user.username, tenant: tenant.name },
+  };
+}
+
+/**
+ * A B2C refresh token of the tenant's native client for a fixture user, as
+ * after a PKCE sign-in with MFA: what a client configured "as a user would"
+ * (a Postman environment and a refresh token) starts from.
+ */
+function refreshToken(app: MockApp, body: Buffer | null): Outcome {
+  const parsed = readJson(body);
+  if (!parsed.ok) return parsed.outcome;
+  const { user: username, tenant: tenantName = 'gcrfdemo' } = parsed.value;
+  if (typeof username !== 'string' || !username) return problem(400, 'give {"user": "<username>"}; GET /__admin/users lists them');
+  const user = app.registry.usersByName.get(username.toLowerCase());
+  if (!user) return problem(404, `no fixture user "${username}"; GET /__admin/users lists them`);
+  const tenant = typeof tenantName === 'string' ? app.tokens.tenant(tenantName) : undefined;
+  if (!tenant) return problem(400, `tenant must be one of ${app.tokens.tenants.map((t) => t.name).join(', ')}`);
+  const grant = grantRefreshToken(app.b2c, tenant, user.userId);
+  return {
+    status: 200,
+    body: {
+      refresh_token: grant.token,
+      client_id: grant.clientId,
+      scope: grant.scope,
+      token_endpoint: `/${tenant.name}.onmicrosoft.com/${tenant.policy}/oauth2/v2.0/token`,
+      user: user.username,
+      tenant: tenant.name,
+    },
   };
 }
 

@@ -390,3 +390,23 @@ describe('B2C policy settings at /__admin/b2c', () => {
     assert.deepEqual((await mock.admin('GET', '/__admin/b2c')).json, before);
   });
 });
+
+describe('POST /__admin/refresh-token: a refresh token without a browser', () => {
+  it('is one a native client redeems at the token endpoint, and its access token works on the APIs', async () => {
+    const granted = await mock.admin('POST', '/__admin/refresh-token', { user: 'eolien-trader' });
+    assert.equal(granted.status, 200, granted.text);
+    assert.equal(granted.json.client_id, DEMO.clientId);
+    assert.equal(granted.json.token_endpoint, TOKEN);
+    const tokens = expectTokens(await post(refreshFields(granted.json.refresh_token)));
+    assert.notEqual(tokens.refresh_token, granted.json.refresh_token, 'rotated');
+    const accounts = await mock.request('GET', '/managementapi/AH/managementapi/Accounts?$top=1&$skip=0', { token: tokens.access_token });
+    assert.equal(accounts.status, 200, accounts.text);
+  });
+
+  it('refuses an unknown user or tenant and a malformed body, plainly', async () => {
+    assert.equal((await mock.admin('POST', '/__admin/refresh-token', { user: 'nobody' })).status, 404);
+    assert.equal((await mock.admin('POST', '/__admin/refresh-token', { user: 'eolien-trader', tenant: 'contoso' })).status, 400);
+    assert.equal((await mock.admin('POST', '/__admin/refresh-token', {})).status, 400);
+    assert.equal((await mock.request('POST', '/__admin/refresh-token', { body: '{', contentType: 'application/json' })).status, 400);
+  });
+});

@@ -246,6 +246,17 @@ export function redeemToken(b2c: B2CService, users: (userId: string) => User | u
   return tokenResponse(b2c, tenant, client, user, scopes, session, refresh, request.form.client_info === '1');
 }
 
+/**
+ * A refresh token for a user of the tenant's native client, as if they had
+ * just signed in with PKCE and MFA and kept the answer: what an integrator
+ * exports from Postman, given without a browser (POST /__admin/refresh-token).
+ */
+export function grantRefreshToken(b2c: B2CService, tenant: Tenant, userId: string): RefreshGrant {
+  const client = b2c.client(tenant.name, tenant.clientId) as Client;
+  const scopes = parseScopes(`${apiScope(tenant)} openid offline_access`, tenant) as Scopes;
+  return newRefreshToken(b2c, tenant, client, scopes, { userId, signedInAt: b2c.clock.now() });
+}
+
 function newRefreshToken(b2c: B2CService, tenant: Tenant, client: Client, scopes: Scopes, session: Session): RefreshGrant {
   const grant: RefreshGrant = {
     token: b2c.opaqueToken(),
