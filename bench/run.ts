@@ -2,7 +2,7 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { loadContracts } from '../contracts/lib/load.js';
 import { gsrnCheckDigit } from '../mock/domain/model.js';
 
@@ -16,11 +16,11 @@ import { gsrnCheckDigit } from '../mock/domain/model.js';
  * machine hits all of them alike; each figure is the median of the rounds.
  */
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
-const ROUND_S = Number(process.env.BENCH_ROUND_S ?? 3);
-const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
-const CONNECTIONS = 64;
+export const ROUND_S = Number(process.env.BENCH_ROUND_S ?? 3);
+export const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
+export const CONNECTIONS = 64;
 
-interface Target {
+export interface Target {
   name: string;
   url: string;
   /** wrk arguments after the URL: a script and its arguments, or headers. */
@@ -29,7 +29,7 @@ interface Target {
   ran?: (requests: number) => void;
 }
 
-interface Run {
+export interface Run {
   rps: number;
   p99: number;
   requests: number;
@@ -37,9 +37,9 @@ interface Run {
 }
 
 const children: ChildProcess[] = [];
-const scratch = mkdtempSync(join(tmpdir(), 'grex-bench-'));
+let scratch = '';
 
-function ensureWrk(): string {
+export function ensureWrk(): string {
   if (existsSync('/usr/bin/wrk')) return '/usr/bin/wrk';
   const root = typeof process.getuid === 'function' && process.getuid() === 0;
   if (root && existsSync('/usr/bin/apt-get')) {
@@ -50,11 +50,11 @@ function ensureWrk(): string {
   throw new Error('wrk is needed as the load generator: apt-get install wrk (or brew install wrk)');
 }
 
-function start(command: string, args: string[]): void {
+export function start(command: string, args: string[]): void {
   children.push(spawn(command, args, { cwd: ROOT, stdio: ['ignore', 'ignore', 'inherit'] }));
 }
 
-async function ready(url: string): Promise<void> {
+export async function ready(url: string): Promise<void> {
   const deadline = Date.now() + 60_000;
   while (Date.now() < deadline) {
     try {
@@ -67,7 +67,7 @@ async function ready(url: string): Promise<void> {
   throw new Error(`${url} did not start within 60 s`);
 }
 
-function wrk(binary: string, target: Target, seconds: number): Run {
+export function wrk(binary: string, target: Target, seconds: number): Run {
   const result = spawnSync(binary, ['-t1', `-c${CONNECTIONS}`, `-d${seconds}s`, '--latency', target.url, ...target.args()], { encoding: 'utf8' });
   const out = result.stdout;
   const number = (pattern: RegExp): number => Number(pattern.exec(out)?.[1] ?? Number.NaN);
@@ -84,7 +84,7 @@ function wrk(binary: string, target: Target, seconds: number): Run {
   return run;
 }
 
-async function tokenFor(mock: (path: string) => string, user: string): Promise<string> {
+export async function tokenFor(mock: (path: string) => string, user: string): Promise<string> {
   const reply = await fetch(mock('/__admin/token'), { method: 'POST', body: JSON.stringify({ user }) });
   return ((await reply.json()) as { access_token: string }).access_token;
 }
@@ -95,7 +95,7 @@ async function tokenFor(mock: (path: string) => string, user: string): Promise<s
  * approved by the issuing body, and a direct issuance of one million
  * certificates for the month before the clock's into its issuing account.
  */
-async function mintCertificates(mock: (path: string) => string, account: string): Promise<{ start: number; end: number }> {
+export async function mintCertificates(mock: (path: string) => string, account: string): Promise<{ start: number; end: number }> {
   const call = async (user: string, method: string, path: string, body: object): Promise<{ responseCode: string; responseMessage: string }> => {
     const reply = await fetch(mock(path), { method, headers: { authorization: `Bearer ${await tokenFor(mock, user)}`, 'content-type': 'application/json' }, body: JSON.stringify(body) });
     const answer = (await reply.json()) as { responseCode: string; responseMessage: string };
@@ -136,9 +136,10 @@ async function mintCertificates(mock: (path: string) => string, account: string)
   return { start: Number(bundle.startCertificateId.slice(1)), end: Number(bundle.endCertificateId.slice(1)) };
 }
 
-const median = (values: number[]): number => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
+export const median = (values: number[]): number => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
 
 async function main(): Promise<void> {
+  scratch = mkdtempSync(join(tmpdir(), 'grex-bench-'));
   const binary = ensureWrk();
   const { contracts } = loadContracts();
   const files: Record<string, string> = {};
@@ -232,12 +233,19 @@ async function main(): Promise<void> {
   if (used > available) process.stdout.write(`note: the transfer runs needed ${used} certificates but ${available} were available; later transfers were refused\n`);
 }
 
-main()
-  .catch((error: unknown) => {
-    process.stderr.write(`bench: ${error instanceof Error ? error.stack : String(error)}\n`);
-    process.exitCode = 1;
-  })
-  .finally(() => {
-    for (const child of children) child.kill('SIGTERM');
-    rmSync(scratch, { recursive: true, force: true });
-  });
+/** The servers started by `start`, stopped at the end of a run. */
+export function stopAll(): void {
+  for (const child of children) child.kill('SIGTERM');
+}
+
+if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
+  main()
+    .catch((error: unknown) => {
+      process.stderr.write(`bench: ${error instanceof Error ? error.stack : String(error)}\n`);
+      process.exitCode = 1;
+    })
+    .finally(() => {
+      stopAll();
+      if (scratch) rmSync(scratch, { recursive: true, force: true });
+    });
+}
