@@ -247,12 +247,11 @@ function clock(app: MockApp, body: Buffer | null): Outcome {
 function journal(app: MockApp, query: URLSearchParams): Outcome {
   const limit = query.has('limit') ? Number(query.get('limit')) : undefined;
   if (limit !== undefined && (!Number.isInteger(limit) || limit < 1)) return problem(400, 'limit must be a positive integer');
-  const entries = app.journal.entries();
-  const chosen = limit ? entries.slice(-limit) : entries;
   const format = query.get('format') ?? 'ndjson';
-  if (format === 'har') return { status: 200, body: toHar(chosen) };
+  if (format === 'har') return { status: 200, body: toHar(app.journal.entries(limit)) };
   if (format !== 'ndjson') return problem(400, 'format must be ndjson (default) or har');
-  return { status: 200, body: chosen.map((entry) => JSON.stringify(entry)).join('\n') + (chosen.length ? '\n' : ''), contentType: 'application/x-ndjson; charset=utf-8' };
+  const lines = app.journal.lines(limit);
+  return { status: 200, body: lines.join('\n') + (lines.length ? '\n' : ''), contentType: 'application/x-ndjson; charset=utf-8' };
 }
 
 function state(app: MockApp): object {

@@ -29,6 +29,8 @@ export interface MockConfig {
   /** Validate every response against its contract; a mismatch becomes a loud 500 (for tests). */
   selfCheck: boolean;
   journalCapacity: number;
+  /** Bytes the journal's ring may take; 64 MiB when absent. */
+  journalMaxBytes?: number;
   journalSpillFile?: string;
   maxBodyBytes: number;
   profile: 'default' | 'large';
@@ -136,7 +138,7 @@ export class MockApp {
     this.firewall = new Firewall(structuredClone(config.firewall), () => this.clock.now());
     this.fairUse = new FairUseLimiter(structuredClone(config.fairUse), () => this.clock.now());
     this.firewallPage = String((contracts.common.components?.examples?.FirewallBlock as { value?: unknown } | undefined)?.value ?? '<html><body><h1>403 Forbidden</h1></body></html>');
-    this.journal = new Journal({ capacity: config.journalCapacity, maxBodyChars: 65_536, spillFile: config.journalSpillFile });
+    this.journal = new Journal({ capacity: config.journalCapacity, maxBytes: config.journalMaxBytes, maxBodyChars: 65_536, spillFile: config.journalSpillFile });
     this.codes = new Codes(codeCatalogue(contracts));
     this.router = new Router(contracts.contracts);
     this.docs = createDocs(contracts.contracts);

@@ -26,11 +26,15 @@ export interface Exchange {
 export interface JournalOptions {
   /** Exchanges kept in memory; older ones are dropped (or were spilled). */
   capacity: number;
+  /** Bytes the kept exchanges may take (as NDJSON); the oldest go first. Default 64 MiB. */
+  maxBytes?: number;
   /** Bodies longer than this are cut, with a marker. */
   maxBodyChars: number;
   /** Append every exchange to this NDJSON file as well. */
   spillFile?: string;
 }
+
+const DEFAULT_MAX_BYTES = 64 * 1024 * 1024;
 
 /**
  * What the ring keeps of an exchange: few objects, because every entry lives
@@ -114,23 +118,34 @@ function expand(entry: Entry): Exchange {
 }
 
 /**
- * Every exchange with what each pipeline stage decided: a ring of fixed
- * capacity, so memory stays bounded however long the mock runs, optionally
- * spilled to an NDJSON file for whole-run grading.
+ * Every exchange with what each pipeline stage decided, bounded however long
+ * the mock runs: a ring of at most `capacity` exchanges and about `maxBytes`
+ * bytes (bodies, URL and headers counted), optionally spilled to an NDJSON
+ * file for whole-run grading.
+ *
+ * Entries stay compact objects: serialising each exchange on the hot path
+ * (tried: a byte ring of NDJSON lines) cost more than keeping the objects.
  */
 export class Journal {
   private readonly ring: (Entry | undefined)[];
-  private next = 0;
+  private readonly sizes: Float64Array;
+  private readonly maxBytes: number;
+  /** The oldest entry is at `first`; `count` of them, `bytes` in all. */
+  private first = 0;
+  private count = 0;
+  private bytes = 0;
   private total = 0;
   private spill: WriteStream | undefined;
 
   constructor(private readonly options: JournalOptions) {
-    this.ring = new Array(options.capacity);
+    this.ring = new Array(Math.max(0, options.capacity));
+    this.sizes = new Float64Array(this.ring.length);
+    this.maxBytes = options.maxBytes ?? DEFAULT_MAX_BYTES;
     if (options.spillFile) this.spill = createWriteStream(options.spillFile, { flags: 'a' });
   }
 
   get size(): number {
-    return Math.min(this.total, this.ring.length);
+    return this.count;
   }
 
   get recorded(): number {
@@ -149,27 +164,46 @@ export class Journal {
   /** `rawHeaders` is the request's own (Node's flat list), kept instead of a copy. */
   record(exchange: Exchange, rawHeaders: string[]): void {
     this.total++;
-    if (this.ring.length === 0 && !this.spill) return;
+    const capacity = this.ring.length;
+    if (capacity === 0 && !this.spill) return;
     const entry = compact(exchange, rawHeaders);
-    if (this.ring.length) {
-      this.ring[this.next] = entry;
-      this.next = (this.next + 1) % this.ring.length;
-    }
     this.spill?.write(`${JSON.stringify(expand(entry))}\n`);
+    if (capacity === 0) return;
+    // UTF-16 code units, two bytes each, and a little for the objects around them.
+    let size = 512 + entry.url.length + (entry.requestBody?.length ?? 0) + (entry.responseBody?.length ?? 0) + entry.decisions.length;
+    for (const text of rawHeaders) size += text.length;
+    size *= 2;
+    if (size > this.maxBytes) return;
+    while (this.count > 0 && (this.count === capacity || this.bytes + size > this.maxBytes)) {
+      this.bytes -= this.sizes[this.first];
+      this.ring[this.first] = undefined;
+      this.first = (this.first + 1) % capacity;
+      this.count--;
+    }
+    const slot = (this.first + this.count) % capacity;
+    this.ring[slot] = entry;
+    this.sizes[slot] = size;
+    this.bytes += size;
+    this.count++;
   }
 
-  /** Oldest first. */
-  entries(): Exchange[] {
+  /** Oldest first; the last `limit` only, if given. */
+  entries(limit = Number.POSITIVE_INFINITY): Exchange[] {
     const out: Exchange[] = [];
-    const size = this.size;
-    const start = this.total > this.ring.length ? this.next : 0;
-    for (let i = 0; i < size; i++) out.push(expand(this.ring[(start + i) % this.ring.length] as Entry));
+    for (let i = Math.max(0, this.count - limit); i < this.count; i++) out.push(expand(this.ring[(this.first + i) % this.ring.length] as Entry));
     return out;
+  }
+
+  /** The same as NDJSON lines. */
+  lines(limit?: number): string[] {
+    return this.entries(limit).map((exchange) => JSON.stringify(exchange));
   }
 
   clear(): void {
     this.ring.fill(undefined);
-    this.next = 0;
+    this.first = 0;
+    this.count = 0;
+    this.bytes = 0;
     this.total = 0;
   }
 

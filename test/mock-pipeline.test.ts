@@ -334,4 +334,26 @@ describe('the journal is bounded', () => {
       await small.close();
     }
   });
+
+  it('keeps within its byte budget: the newest exchanges, whole and in order', async () => {
+    const budget = 48 * 1024;
+    const small = await startMock({ port: 0, host: '127.0.0.1', journalCapacity: 1000, journalMaxBytes: budget });
+    try {
+      // Exchanges of very different sizes (a padding query parameter), so that lines wrap at every point of the buffer.
+      for (let i = 1; i <= 120; i++) await fetch(`${small.url}/masterdataapi/IB/masterdataapi/Countries?$top=${i}&pad=${'x'.repeat((i * 397) % 1500)}`);
+      const text = await (await fetch(`${small.url}/__admin/journal`)).text();
+      const lines = text.trim().split('\n');
+      const tops = lines.map((line) => Number(new URL(JSON.parse(line).request.url, 'http://x').searchParams.get('$top')));
+      assert.ok(tops.length >= 5, `kept ${tops.length}`);
+      assert.equal(tops.at(-1), 120, 'the newest is kept');
+      assert.deepEqual(tops, tops.map((_, i) => 120 - tops.length + 1 + i), 'contiguous and in order');
+      assert.ok(Buffer.byteLength(text) - lines.length <= budget, `${Buffer.byteLength(text)} bytes kept`);
+      const health = (await (await fetch(`${small.url}/__admin/health`)).json()) as { journal: { size: number; recorded: number } };
+      assert.deepEqual(health.journal, { size: lines.length, recorded: 120 });
+      const har = (await (await fetch(`${small.url}/__admin/journal?format=har&limit=2`)).json()) as { log: { entries: { request: { url: string } }[] } };
+      assert.deepEqual(har.log.entries.map((entry) => new URL(entry.request.url, 'http://x').searchParams.get('$top')), ['119', '120']);
+    } finally {
+      await small.close();
+    }
+  });
 });
