@@ -120,7 +120,13 @@ export class MockApp {
   readonly faults = new Faults();
   registry: Registry;
   selfCheckFailures = 0;
-  private readonly fixtures: RegistryData;
+  /**
+   * The pristine fixtures that reset copies, for the default profile. The
+   * large one (about 130 MB of objects) is not kept twice: its registry takes
+   * the generated data itself, and reset generates it again from the seed.
+   */
+  private readonly fixtures: RegistryData | undefined;
+  private readonly epoch: number;
   private readonly meta = new Map<Route, RouteMeta>();
   private readonly docs: ReturnType<typeof createDocs>;
   /** The gateway's 403 page, as the contracts give it. */
@@ -131,7 +137,9 @@ export class MockApp {
     readonly config: MockConfig = DEFAULT_CONFIG,
     handlers: Record<string, Handler> = allHandlers,
   ) {
-    this.fixtures = generateRegistry({ seed: config.seed, profile: config.profile });
+    const generated = generateRegistry({ seed: config.seed, profile: config.profile });
+    this.fixtures = config.profile === 'large' ? undefined : generated;
+    this.epoch = Date.parse(generated.epoch);
     this.clock = new Clock(this.start());
     this.tokens = new TokenAuthority(this.clock, TENANTS);
     this.b2c = new B2CService(this.clock, this.tokens);
@@ -147,7 +155,7 @@ export class MockApp {
       const schemas = validators.get(route.contract) as SchemaValidator;
       this.meta.set(route, this.describe(route, schemas, handlers[route.operationId]));
     }
-    this.registry = this.buildRegistry();
+    this.registry = this.buildRegistry(this.fixtures ? undefined : generated);
     this.clock.onChange(() => this.registry.tick());
   }
 
@@ -162,11 +170,13 @@ export class MockApp {
   }
 
   private start(): number {
-    return this.config.clockStart ?? Date.parse(this.fixtures.epoch);
+    return this.config.clockStart ?? this.epoch;
   }
 
-  private buildRegistry(): Registry {
-    const registry = new Registry(this.fixtures, this.clock);
+  /** A registry over a copy of the kept fixtures, or over `fresh` data it may own (the large profile). */
+  private buildRegistry(fresh?: RegistryData): Registry {
+    const owned = fresh ?? (this.fixtures ? undefined : generateRegistry({ seed: this.config.seed, profile: this.config.profile }));
+    const registry = owned ? new Registry(owned, this.clock, { owned: true }) : new Registry(this.fixtures as RegistryData, this.clock);
     for (const install of installers) install(registry, (code) => this.codes.template(code));
     registry.tick();
     return registry;

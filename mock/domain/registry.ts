@@ -85,11 +85,13 @@ export class Registry {
   private dayEnd = Number.NaN;
   private dayTurned = true;
 
+  /** `owned`: the data is the registry's to change (else it works on a copy, and `data` stays pristine). */
   constructor(
     data: RegistryData,
     readonly clock: Clock,
+    options: { owned?: boolean } = {},
   ) {
-    const copy = structuredClone(data);
+    const copy = options.owned ? data : structuredClone(data);
     this.issuingBody = copy.issuingBody;
     for (const organization of copy.organizations) this.organizations.set(organization.organizationId, organization);
     for (const { password, ...user } of copy.users) {
