@@ -1,5 +1,5 @@
 /**
- * Scenario 1: 195 account holders (every active one of the large profile), each sending exactly the minute's
+ * Scenario 1: 200 account holders (every active one of the large profile), each sending exactly the minute's
  * allowance (100 requests) per phase, three phases a mock minute apart.
  * Thresholds: not one 429, every request answered 200, and the mock
  * journaled exactly the requests sent.

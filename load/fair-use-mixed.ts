@@ -1,5 +1,5 @@
 /**
- * Scenario 2: 195 account holders (every active one of the large profile), one in five sending 120 requests a minute
+ * Scenario 2: 200 account holders (every active one of the large profile), one in five sending 120 requests a minute
  * (20 past the limit), the others exactly 100; two phases, the clock moved
  * past the violators' block between them. Thresholds: compliant holders get
  * no 429; each violator gets 200 up to request 100, 429 FAIRUSE_001 from
