@@ -1,22 +1,78 @@
-import { defineConfig } from '@playwright/test';
+import { defineConfig, type PlaywrightTestConfig } from '@playwright/test';
+import { budgetSettings } from './suites/support/budget.js';
 import { CHROMIUM_ARGS, chromiumExecutable } from './suites/support/browser.js';
+import { runs } from './suites/support/projects.js';
+import { demoTarget, type TargetName } from './suites/support/target.js';
 
 const MOCK_PORT = Number(process.env.GREX_SUITE_PORT ?? 4610);
+const ORACLE_PORT = MOCK_PORT + 1;
+const REPORTS = process.env.GREX_SUITE_REPORTS ?? 'reports';
 const executablePath = chromiumExecutable() ?? undefined;
+const demo = demoTarget();
+const demoConfigured = 'target' in demo;
+if ('error' in demo && runs('demo')) {
+  // A DEMO setting that points nowhere: one line and exit 2, before any server starts.
+  console.error(`demo project: ${demo.error}`);
+  process.exit(2);
+}
+const budget = 'target' in demo ? budgetSettings(new URL(demo.target.baseUris.management).origin) : undefined;
+if (typeof budget === 'string' && runs('demo')) {
+  console.error(`demo project: ${budget}`);
+  process.exit(2);
+}
+/** Writes change a real tenant: on DEMO only when the user opts in. */
+const demoWrites = process.env.GREX_DEMO_WRITES === '1';
 
 /**
- * The conformance suites. The `mock` project starts the mock itself and runs
- * against it; the DEMO project comes with the suites issue.
+ * The conformance suites, on three targets:
+ * - `mock` (the default): a mock the config starts, every suite;
+ * - `oracle`: the contract suite again, through Prism's validation proxy in
+ *   front of that mock, failing on any violation Prism reports;
+ * - `demo`: the DEMO tenant as the user configured it (a Postman environment
+ *   and a refresh token, README), read-only unless GREX_DEMO_WRITES=1, never
+ *   provoking limits, one worker inside the fair-use budget.
+ * Tags: @readonly, @write, @limits (provokes the firewall or fair use), @mock
+ * (needs the mock's /__admin or its browser pages).
  */
-export default defineConfig({
+const webServer: PlaywrightTestConfig['webServer'] = [];
+if (runs('mock') || runs('oracle')) {
+  webServer.push({
+    // GREX_MOCK_ARGS: extra flags for the suite's mock, e.g. a test-only --fault for the meta-tests.
+    command: `node --import tsx cli/grex-harness.ts mock --port ${MOCK_PORT} --config suites/support/mock-settings.json ${process.env.GREX_MOCK_ARGS ?? ''}`,
+    url: `http://127.0.0.1:${MOCK_PORT}/__admin/health`,
+    reuseExistingServer: false,
+    timeout: 30_000,
+    stdout: 'ignore',
+    stderr: 'pipe',
+  });
+}
+if (runs('oracle')) {
+  webServer.push({
+    command: `node --import tsx suites/oracle/prism.ts ${ORACLE_PORT} http://127.0.0.1:${MOCK_PORT}`,
+    // Through Prism to the mock: ready when both are.
+    url: `http://127.0.0.1:${ORACLE_PORT}/publicreportsapi/publicreportsapi/AccountHolders?$top=1`,
+    reuseExistingServer: false,
+    timeout: 60_000,
+    stdout: 'ignore',
+    stderr: 'pipe',
+  });
+}
+
+export default defineConfig<{}, { grexTarget: TargetName }>({
   testDir: './suites',
-  outputDir: './reports/test-results',
+  outputDir: `${REPORTS}/test-results`,
   fullyParallel: true,
   forbidOnly: !!process.env.CI,
   retries: 0,
-  workers: process.env.CI ? 2 : undefined,
-  reporter: [['list'], ['html', { outputFolder: 'reports/playwright', open: 'never' }]],
+  workers: 2,
+  reporter: [
+    ['list'],
+    ['html', { outputFolder: `${REPORTS}/playwright`, open: 'never' }],
+    ['allure-playwright', { resultsDir: `${REPORTS}/allure-results`, detail: false, suiteTitle: true }],
+  ],
   timeout: 30_000,
+  globalSetup: './suites/support/global-setup.ts',
+  globalTeardown: './suites/support/global-teardown.ts',
   use: {
     trace: 'retain-on-failure',
     launchOptions: { executablePath, args: CHROMIUM_ARGS },
@@ -24,15 +80,24 @@ export default defineConfig({
   projects: [
     {
       name: 'mock',
-      use: { baseURL: `http://127.0.0.1:${MOCK_PORT}` },
+      testIgnore: /demo-unconfigured/,
+      use: { baseURL: `http://127.0.0.1:${MOCK_PORT}`, grexTarget: 'mock' },
+    },
+    {
+      name: 'oracle',
+      testMatch: /contracts\/get-operations\.spec\.ts$/,
+      use: { grexTarget: 'oracle' },
+    },
+    {
+      name: 'demo',
+      ...(demoConfigured ? { testIgnore: /demo-unconfigured/ } : { testMatch: /demo-unconfigured\.spec\.ts$/ }),
+      grepInvert: demoWrites ? [/@limits/, /@mock/] : [/@limits/, /@mock/, /@write/],
+      // One worker: the budget is shared through a file anyway, but one sign-in and one cache of lists spare DEMO's requests.
+      workers: 1,
+      // A paused request waits for the window to free: up to a minute at G-REX's limits.
+      timeout: 180_000,
+      use: { grexTarget: 'demo' },
     },
   ],
-  webServer: {
-    command: `node --import tsx cli/grex-harness.ts mock --port ${MOCK_PORT}`,
-    url: `http://127.0.0.1:${MOCK_PORT}/__docs/`,
-    reuseExistingServer: false,
-    timeout: 30_000,
-    stdout: 'ignore',
-    stderr: 'pipe',
-  },
+  webServer,
 });

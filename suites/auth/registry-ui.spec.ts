@@ -1,13 +1,14 @@
 import { expect, test } from '@playwright/test';
 
 // Each test signs in its own user, so they may run side by side (MFA codes are per user).
+// @mock: the MFA code comes from the mock's /__admin/mfa; on DEMO it is a text message to a phone.
 /**
  * The registry UI's token, as the manual's chapter 4 describes it: sign in
  * in the browser (username, password, then the MFA code "sent by SMS"), and
  * the access token is in sessionStorage under `access_token`, usable at once
  * against the APIs.
  */
-test('the registry UI signs in with PKCE and MFA and keeps the access token in sessionStorage', async ({ page, request }) => {
+test('the registry UI signs in with PKCE and MFA and keeps the access token in sessionStorage', { tag: ['@readonly', '@mock'] }, async ({ page, request }) => {
   await page.goto('/');
   await page.getByRole('button', { name: 'Sign in' }).click();
 
@@ -31,7 +32,7 @@ test('the registry UI signs in with PKCE and MFA and keeps the access token in s
   expect((await accounts.json()).length).toBe(3);
 });
 
-test('the UI refresh token rotates: each refresh answers a new refresh token and a working access token', async ({ page, request }) => {
+test('the UI refresh token rotates: each refresh answers a new refresh token and a working access token', { tag: ['@readonly', '@mock'] }, async ({ page, request }) => {
   await page.goto('/');
   await page.getByRole('button', { name: 'Sign in' }).click();
   await page.locator('input[name="username"]').fill('soleil-trader');

@@ -5,7 +5,7 @@ import { expect, test } from '@playwright/test';
  * chapter 2.2.3 has users open them, find the swagger.json link under the
  * title and import it into Postman.
  */
-test.describe('API documentation in the browser', () => {
+test.describe('API documentation in the browser', { tag: ['@readonly', '@mock'] }, () => {
   test('the Management API page renders offline, with the manual example operation and its swagger.json link', async ({ page, baseURL }) => {
     const outside: string[] = [];
     await page.route('**/*', (route) => {
@@ -27,6 +27,8 @@ test.describe('API documentation in the browser', () => {
   });
 
   test('every API listed at /__docs/ opens a Swagger UI page with operations', async ({ page }) => {
+    // Seven pages, each rendering a whole contract: on a loaded 2-core machine that outlasts one test's 30 s.
+    test.slow();
     await page.goto('/__docs/');
     const links = await page.locator('li > a:first-child').evaluateAll((anchors) => anchors.map((a) => (a as HTMLAnchorElement).getAttribute('href') ?? ''));
     expect(links).toHaveLength(7);
