@@ -31,6 +31,7 @@ const demoWrites = process.env.GREX_DEMO_WRITES === '1';
  * - `demo`: the DEMO tenant as the user configured it (a Postman environment
  *   and a refresh token, README), read-only unless GREX_DEMO_WRITES=1, never
  *   provoking limits, one worker inside the fair-use budget.
+ * - `certify`: `grex-harness certify` on the command in GREX_CLIENT_CMD.
  * Tags: @readonly, @write, @limits (provokes the firewall or fair use), @mock
  * (needs the mock's /__admin or its browser pages).
  */
@@ -80,7 +81,7 @@ export default defineConfig<{}, { grexTarget: TargetName }>({
   projects: [
     {
       name: 'mock',
-      testIgnore: /demo-unconfigured/,
+      testIgnore: [/demo-unconfigured/, /certify\//],
       use: { baseURL: `http://127.0.0.1:${MOCK_PORT}`, grexTarget: 'mock' },
     },
     {
@@ -90,13 +91,18 @@ export default defineConfig<{}, { grexTarget: TargetName }>({
     },
     {
       name: 'demo',
-      ...(demoConfigured ? { testIgnore: /demo-unconfigured/ } : { testMatch: /demo-unconfigured\.spec\.ts$/ }),
+      ...(demoConfigured ? { testIgnore: [/demo-unconfigured/, /certify\//] } : { testMatch: /demo-unconfigured\.spec\.ts$/ }),
       grepInvert: demoWrites ? [/@limits/, /@mock/] : [/@limits/, /@mock/, /@write/],
       // One worker: the budget is shared through a file anyway, but one sign-in and one cache of lists spare DEMO's requests.
       workers: 1,
       // A paused request waits for the window to free: up to a minute at G-REX's limits.
       timeout: 180_000,
       use: { grexTarget: 'demo' },
+    },
+    {
+      // `grex-harness certify` on the integrator's client (GREX_CLIENT_CMD), with a mock of its own; skipped, with one line, without it.
+      name: 'certify',
+      testMatch: /certify\/client\.spec\.ts$/,
     },
   ],
   webServer,

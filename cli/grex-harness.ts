@@ -11,6 +11,7 @@ import { fairUseSettings, faults as faultSettings, firewallSettings } from '../m
 import { DEFAULT_FAIR_USE } from '../mock/fairuse.js';
 import { DEFAULT_FIREWALL } from '../mock/firewall.js';
 import { startMock } from '../mock/server.js';
+import { CERTIFY_HELP, GRADE_HELP, certifyCommand, gradeCommand } from '../grader/commands.js';
 import { HOST_NAMES } from '../mock/tls.js';
 
 const HELP = `grex-harness: a contract-driven G-REX mock and conformance harness
@@ -28,8 +29,14 @@ Commands:
               --self-check      validate every response against its contract;
                                 a mismatch answers 500 and is printed
               --journal-size N  exchanges kept in memory (default 10000)
+              --journal-mb N    memory those may take, in MiB (default 64);
+                                the oldest exchanges go first
               --journal-file F  also append every exchange to F (NDJSON)
               --max-body N      largest request body in bytes (default 1048576)
+              --write-latency MS  answer writes to the six APIs after MS ms
+                                (default 0), as a registry that takes time: a
+                                client that sends a write before the previous
+                                answer (manual 1.3.2) then shows in the journal
               --clock T         start the clock at T (ISO-8601) or "now"; by default
                                 at the fixtures' epoch, 2026-11-02T08:00:00Z.
                                 Use "now" when a client library checks token
@@ -64,7 +71,27 @@ Commands:
               --out DIR    output folder (default reports/postman)
               --base-url U base URL of the mock for the environment
                            (default http://127.0.0.1:4600)
-  help      Show this text.
+  proxy     Sit between a client and G-REX: forward its calls, journal them as
+            the mock does, check requests and the target's answers against the
+            contracts (answers that disagree are contract drift), and hold back
+            calls that would break fair use.
+              --target T        demo, prod, or a URL serving both the APIs and
+                                B2C (e.g. a mock standing in for DEMO); required
+              --port N          port (default 4700; 0 picks a free one)
+              --host H          address to listen on (default 127.0.0.1)
+              --journal-file F  also append every exchange to F (NDJSON), tokens
+                                and secrets redacted (claims kept)
+              --journal-size N  exchanges kept in memory (default 10000)
+              --drift-file F    write the drift report (JSON) to F on exit
+              --fair-use on|off hold back calls past the limits (default on)
+              --limits JSON     the windows, default
+                                [{"requests":100,"windowSeconds":60},
+                                 {"requests":500,"windowSeconds":3600}]
+              --max-wait S      longest hold-back in seconds (default 120); past
+                                it the proxy answers 429 (x-grex-proxy: held)
+              --timeout S       upstream time limit in seconds (default 30): 504
+            GET /__proxy/journal (?format=har), /__proxy/drift, /__proxy/health.
+${CERTIFY_HELP}${GRADE_HELP}  help      Show this text.
 `;
 
 async function main(argv: string[]): Promise<number> {
@@ -76,6 +103,12 @@ async function main(argv: string[]): Promise<number> {
       return codes(rest);
     case 'postman':
       return postman(rest);
+    case 'certify':
+      return certifyCommand(rest);
+    case 'grade':
+      return gradeCommand(rest);
+    case 'proxy':
+      return (await import('../grader/proxy-command.js')).proxyCommand(rest);
     case 'help':
     case '--help':
     case '-h':
@@ -97,8 +130,10 @@ async function mock(args: string[]): Promise<number> {
       seed: { type: 'string' },
       'self-check': { type: 'boolean', default: false },
       'journal-size': { type: 'string', default: '10000' },
+      'journal-mb': { type: 'string', default: '64' },
       'journal-file': { type: 'string' },
       'max-body': { type: 'string', default: '1048576' },
+      'write-latency': { type: 'string', default: '0' },
       tls: { type: 'boolean', default: false },
       clock: { type: 'string' },
       firewall: { type: 'string', default: 'realistic' },
@@ -121,6 +156,8 @@ async function mock(args: string[]): Promise<number> {
     port: integer('port', String(values.port ?? process.env.PORT ?? 4600), 0, 65535),
     seed: values.seed === undefined ? 0 : integer('seed', values.seed, 0, 2 ** 31 - 1),
     journal: integer('journal-size', values['journal-size'], 0, 10_000_000),
+    journalMb: integer('journal-mb', values['journal-mb'], 1, 4096),
+    writeLatency: integer('write-latency', values['write-latency'], 0, 60_000),
     body: integer('max-body', values['max-body'], 1, 1 << 30),
   };
   for (const check of Object.values(checks)) {
@@ -165,6 +202,8 @@ async function mock(args: string[]): Promise<number> {
     seed: values.seed === undefined ? undefined : (checks.seed as number),
     selfCheck: values['self-check'] ?? false,
     journalCapacity: checks.journal as number,
+    writeLatencyMs: checks.writeLatency as number,
+    journalMaxBytes: (checks.journalMb as number) * 1024 * 1024,
     journalSpillFile: values['journal-file'],
     maxBodyBytes: checks.body as number,
     tls: values.tls ?? false,

@@ -29,6 +29,13 @@ export interface MockConfig {
   /** Validate every response against its contract; a mismatch becomes a loud 500 (for tests). */
   selfCheck: boolean;
   journalCapacity: number;
+  /**
+   * Milliseconds the registry takes over each write to the six APIs before
+   * answering (0: at once). The journal's `startedAt` is the arrival and its
+   * `durationMs` includes the wait, so a client that sends a write before the
+   * previous one was answered (manual 1.3.2) shows in the journal.
+   */
+  writeLatencyMs?: number;
   /** Bytes the journal's ring may take; 64 MiB when absent. */
   journalMaxBytes?: number;
   journalSpillFile?: string;
@@ -100,6 +107,20 @@ function rolesOf(user: Caller['user']): Set<string> {
 function holdsAny(held: ReadonlySet<string>, granted: ReadonlySet<string>): boolean {
   for (const role of held) if (granted.has(role)) return true;
   return false;
+}
+
+/** When a delayed write arrived: on the mock's clock, and for its duration. */
+interface Arrival {
+  at: string;
+  perf: number;
+}
+
+const WRITE_METHODS = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
+
+/** A write to one of the six APIs: not B2C's (Microsoft's service), not the admin API. */
+function isWrite(req: IncomingMessage): boolean {
+  const url = req.url ?? '';
+  return WRITE_METHODS.has(req.method ?? '') && !url.startsWith('/__admin') && !/^\/[^/?]+\.onmicrosoft\.com\//i.test(url);
 }
 
 /**
@@ -217,9 +238,12 @@ export class MockApp {
 
   /** The node:http request listener. */
   readonly listener = (req: IncomingMessage, res: ServerResponse): void => {
+    const latency = this.config.writeLatencyMs ?? 0;
+    const arrival = latency > 0 && isWrite(req) ? { at: this.clock.iso(), perf: performance.now() } : undefined;
     // Most requests (GETs) announce no body: answer at once, without waiting a turn for the stream's end.
     if (req.headers['content-length'] === undefined && req.headers['transfer-encoding'] === undefined) {
-      this.guarded(req, res, null, false);
+      if (arrival) setTimeout(() => this.guarded(req, res, null, false, arrival), latency);
+      else this.guarded(req, res, null, false);
       return;
     }
     const chunks: Buffer[] = [];
@@ -230,20 +254,24 @@ export class MockApp {
       if (size > this.config.maxBodyBytes) tooLarge = true;
       else chunks.push(chunk);
     });
-    req.on('end', () => this.guarded(req, res, chunks.length === 0 ? null : chunks.length === 1 ? chunks[0] : Buffer.concat(chunks), tooLarge));
+    req.on('end', () => {
+      const body = chunks.length === 0 ? null : chunks.length === 1 ? chunks[0] : Buffer.concat(chunks);
+      if (arrival) setTimeout(() => this.guarded(req, res, body, tooLarge, arrival), latency);
+      else this.guarded(req, res, body, tooLarge);
+    });
     req.on('error', () => res.destroy());
   };
 
-  private guarded(req: IncomingMessage, res: ServerResponse, body: Buffer | null, tooLarge: boolean): void {
+  private guarded(req: IncomingMessage, res: ServerResponse, body: Buffer | null, tooLarge: boolean, arrival?: Arrival): void {
     try {
-      this.handle(req, res, body, tooLarge);
+      this.handle(req, res, body, tooLarge, arrival);
     } catch (error) {
       process.stderr.write(`grex-harness: unexpected error on ${req.method} ${req.url}: ${(error as Error).stack}\n`);
       if (!res.headersSent) this.send(res, req, this.codes.outcome('SYSTEM_001', { correlationId: 'internal' }));
     }
   }
 
-  private handle(req: IncomingMessage, res: ServerResponse, body: Buffer | null, tooLarge: boolean): void {
+  private handle(req: IncomingMessage, res: ServerResponse, body: Buffer | null, tooLarge: boolean, arrival?: Arrival): void {
     const url = req.url ?? '/';
     const mark = url.indexOf('?');
     const pathname = mark < 0 ? url : url.slice(0, mark);
@@ -258,11 +286,11 @@ export class MockApp {
     }
     if (this.docs(req, res, pathname)) return;
 
-    const started = performance.now();
+    const started = arrival?.perf ?? performance.now();
     const decisions: Decision[] = [];
     const exchange: Exchange = {
       id: this.journal.nextId(),
-      startedAt: this.clock.iso(),
+      startedAt: arrival?.at ?? this.clock.iso(),
       durationMs: 0,
       client: req.socket.remoteAddress ?? '',
       request: { method: req.method ?? 'GET', url, headers: {}, body: this.journal.cut(body?.toString('utf8')) },

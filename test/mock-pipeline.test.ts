@@ -357,3 +357,27 @@ describe('the journal is bounded', () => {
     }
   });
 });
+
+describe('--write-latency: a registry that takes time over writes', () => {
+  it('answers writes to the APIs after the latency, journaled from their arrival, so writes in flight together overlap; reads and B2C are not delayed', async () => {
+    const slow = await startMock({ port: 0, host: '127.0.0.1', writeLatencyMs: 300 });
+    try {
+      const write = () => fetch(`${slow.url}/transactionapi/AH/transactionapi/Transfers`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' });
+      const started = performance.now();
+      const answers = await Promise.all([write(), write()]);
+      assert.ok(performance.now() - started >= 290, 'answered after the latency');
+      assert.deepEqual(answers.map((answer) => answer.status), [401, 401]);
+      await fetch(`${slow.url}/masterdataapi/IB/masterdataapi/Countries?$top=1`);
+      const lines = (await (await fetch(`${slow.url}/__admin/journal`)).text()).trim().split('\n').map((line) => JSON.parse(line));
+      const writes = lines.filter((entry) => entry.request.method === 'POST');
+      assert.equal(writes.length, 2);
+      for (const entry of writes) assert.ok(entry.durationMs >= 290, `durationMs ${entry.durationMs}`);
+      const read = lines.find((entry) => entry.request.method === 'GET');
+      assert.ok(read.durationMs < 290, `a read is not delayed (durationMs ${read.durationMs})`);
+      const [a, b] = writes.map((entry) => Date.parse(entry.startedAt));
+      assert.ok(Math.abs(a - b) < 200, 'both journaled from their arrival: they overlap');
+    } finally {
+      await slow.close();
+    }
+  });
+});
