@@ -49,9 +49,9 @@ async function observed(): Promise<Map<string, Set<string>>> {
   for (const file of readdirSync(dir).filter((name) => name.endsWith('.ndjson'))) {
     for await (const line of createInterface({ input: createReadStream(join(dir, file)) })) {
       if (!line) continue;
-      const exchange = JSON.parse(line) as { operationId?: string; response: { status: number; body?: string }; decisions: { code?: string }[] };
+      const exchange = JSON.parse(line) as { operationId?: string; response: { status: number; body?: string }; decisions?: { code?: string }[] };
       // An answer bent by a test-only fault proves nothing about the mock.
-      if (!exchange.operationId || exchange.decisions.some((decision) => decision.code === 'FAULT')) continue;
+      if (!exchange.operationId || exchange.decisions?.some((decision) => decision.code === 'FAULT')) continue;
       const code = /"responseCode":"([A-Z]+_[0-9]{3})"/.exec(exchange.response.body ?? '')?.[1];
       let pairs = seen.get(exchange.operationId);
       if (!pairs) seen.set(exchange.operationId, (pairs = new Set()));
