@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { Exchange } from '../mock/journal.js';
 import { ROOT, runCli } from './support/cli.js';
-import { startTestMock, type TestMock } from './support/mock.js';
+import { replyOf, startTestMock, type Reply, type TestMock } from './support/mock.js';
 
 /**
  * `grex-harness proxy` as a user runs it, in front of a second mock standing
@@ -60,26 +60,11 @@ function startCliProxy(args: string[]): Promise<StartedProxy> {
   });
 }
 
-interface Answer {
-  status: number;
-  headers: Headers;
-  text: string;
-  json: any;
-}
-
-async function call(base: string, method: string, path: string, options: { token?: string; body?: string; contentType?: string } = {}): Promise<Answer> {
+async function call(base: string, method: string, path: string, options: { token?: string; body?: string; contentType?: string } = {}): Promise<Reply> {
   const headers: Record<string, string> = { accept: 'application/json', 'user-agent': 'proxy-test/1.0' };
   if (options.token) headers.authorization = `Bearer ${options.token}`;
   if (options.body !== undefined) headers['content-type'] = options.contentType ?? 'application/json';
-  const response = await fetch(`${base}${path}`, { method, headers, body: options.body, signal: AbortSignal.timeout(30_000) });
-  const text = await response.text();
-  let json: unknown;
-  try {
-    json = text ? JSON.parse(text) : undefined;
-  } catch {
-    json = undefined;
-  }
-  return { status: response.status, headers: response.headers, text, json };
+  return replyOf(await fetch(`${base}${path}`, { method, headers, body: options.body, signal: AbortSignal.timeout(30_000) }));
 }
 
 const journalOf = async (base: string, path: string): Promise<Exchange[]> => {

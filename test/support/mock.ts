@@ -17,6 +17,18 @@ export interface Reply {
   json: any;
 }
 
+/** A fetch response read whole: its text, and its JSON when it is JSON. */
+export async function replyOf(response: Response): Promise<Reply> {
+  const text = await response.text();
+  let json: unknown;
+  try {
+    json = text ? JSON.parse(text) : undefined;
+  } catch {
+    json = undefined;
+  }
+  return { status: response.status, headers: response.headers, text, json };
+}
+
 export interface RequestOptions {
   token?: string;
   /** A JSON value (sent as application/json), or a string sent as it is. */
@@ -61,15 +73,7 @@ export async function startTestMock(name: string): Promise<TestMock> {
       body = typeof options.body === 'string' ? options.body : JSON.stringify(options.body);
       headers['content-type'] = options.contentType ?? 'application/json';
     } else if (options.contentType) headers['content-type'] = options.contentType;
-    const response = await fetch(`${running.url}${path}`, { method, headers, body });
-    const text = await response.text();
-    let json: unknown;
-    try {
-      json = text ? JSON.parse(text) : undefined;
-    } catch {
-      json = undefined;
-    }
-    return { status: response.status, headers: response.headers, text, json };
+    return replyOf(await fetch(`${running.url}${path}`, { method, headers, body }));
   };
   const as = async (username: string | null, method: string, path: string, options: Omit<RequestOptions, 'token'> = {}): Promise<Reply> =>
     request(method, path, { ...options, token: username === null ? undefined : await token(username) });
