@@ -2,7 +2,7 @@ import { envelopeUses } from '../../contracts/lib/codes.js';
 import { loadContracts } from '../../contracts/lib/load.js';
 import { deref, operations } from '../../contracts/lib/operations.js';
 import { SchemaValidator } from '../../contracts/lib/schema.js';
-import type { Grant, JsonObject } from '../../contracts/lib/types.js';
+import type { Grant, JsonObject, OpenApiDocument } from '../../contracts/lib/types.js';
 import type { Exchange } from './http.js';
 
 /** One GET operation of a G-REX contract, as the suites need it. */
@@ -18,8 +18,22 @@ export interface GetOperation {
   /** The 200 answer is a list (so `$skip` past the end gives an empty one). */
   listAnswer: boolean;
   pathParameters: string[];
+  /** The contract's example (or first enum value) of each path parameter that has one. */
+  pathExamples: Record<string, string>;
   /** The collection whose items give the path parameter (`.../Accounts` for `.../Accounts/{accountNumber}`). */
   parent?: string;
+}
+
+/** A path parameter's example in the contract, or the first value of its enum. */
+function pathExamples(doc: OpenApiDocument, parameters: JsonObject[]): Record<string, string> {
+  const examples: Record<string, string> = {};
+  for (const parameter of parameters) {
+    if (parameter.in !== 'path') continue;
+    const schema = parameter.schema ? deref<JsonObject>(doc, parameter.schema) : undefined;
+    const example = parameter.example ?? schema?.example ?? (Array.isArray(schema?.enum) ? schema.enum[0] : undefined);
+    if (example !== undefined && example !== null) examples[String(parameter.name)] = String(example);
+  }
+  return examples;
 }
 
 const set = loadContracts();
@@ -55,6 +69,7 @@ export const GET_OPERATIONS: GetOperation[] = grexContracts.flatMap((contract) =
       paging: top ? { maxTop: typeof topSchema?.maximum === 'number' ? topSchema.maximum : undefined, required: top.required === true } : undefined,
       listAnswer: !!okSchema && deref<JsonObject>(contract.doc, okSchema).type === 'array',
       pathParameters: [...ref.path.matchAll(/\{([^}]+)\}/g)].map((match) => match[1]),
+      pathExamples: pathExamples(contract.doc, ref.parameters),
       parent: parent !== ref.path && paths.has(parent) ? parent : undefined,
     };
   });
@@ -104,6 +119,7 @@ export interface WriteOperation {
   grants: Grant[];
   anonymous: boolean;
   pathParameters: string[];
+  pathExamples: Record<string, string>;
   parent?: string;
   /** The JSON body it takes, if any. */
   takesJson: boolean;
@@ -124,6 +140,7 @@ export const WRITE_OPERATIONS: WriteOperation[] = grexContracts.flatMap((contrac
         grants,
         anonymous: grants.every((grant) => grant.scope === 'public'),
         pathParameters: [...ref.path.matchAll(/\{([^}]+)\}/g)].map((match) => match[1]),
+        pathExamples: pathExamples(contract.doc, ref.parameters),
         parent: parent !== ref.path && operationAt(contract.name, parent) ? parent : undefined,
         takesJson: !!(body?.content as Record<string, unknown> | undefined)?.['application/json'],
       };
