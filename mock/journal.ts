@@ -39,8 +39,8 @@ const DEFAULT_MAX_BYTES = 64 * 1024 * 1024;
 /**
  * What the ring keeps of an exchange: few objects, because every entry lives
  * long enough to reach the old generation and a ring of them churns it. The
- * request's headers stay as Node's flat `rawHeaders`, the decisions as one
- * string; `entries()` gives back the full `Exchange`.
+ * request's headers stay a flat list like Node's `rawHeaders` (of interned
+ * strings), the decisions one string; `entries()` gives back the full `Exchange`.
  */
 interface Entry {
   id: number;
@@ -63,23 +63,57 @@ interface Entry {
 const FIELD = '\u001f';
 const RECORD = '\u001e';
 
-function compact(exchange: Exchange, rawHeaders: string[]): Entry {
+/**
+ * One copy of each string the ring keeps again and again: a client's bearer
+ * token, its other header values, a URL it polls, the same answer. Node makes
+ * a new string for each request; kept in the ring, every one of them would
+ * survive into the old generation, and garbage collection was most of the
+ * journal's cost. Bounded: forgets everything when full.
+ */
+class Interner {
+  private readonly known = new Map<string, string>();
+  private chars = 0;
+
+  constructor(
+    /** Characters it may hold (UTF-16 code units). */
+    private readonly budget: number,
+    /** Longer strings are kept as they are: a long one rarely comes again. */
+    private readonly longest: number,
+  ) {}
+
+  intern<T extends string | undefined>(text: T): T {
+    if (text === undefined || text.length > this.longest) return text;
+    const known = this.known.get(text);
+    if (known !== undefined) return known as T;
+    if (this.chars + text.length > this.budget) {
+      this.known.clear();
+      this.chars = 0;
+    }
+    this.known.set(text, text);
+    this.chars += text.length;
+    return text;
+  }
+}
+
+function compact(exchange: Exchange, rawHeaders: string[], strings: Interner): Entry {
+  const headers = new Array<string>(rawHeaders.length);
+  for (let i = 0; i < rawHeaders.length; i++) headers[i] = strings.intern(rawHeaders[i]);
   return {
     id: exchange.id,
     startedAt: exchange.startedAt,
     durationMs: exchange.durationMs,
-    client: exchange.client,
+    client: strings.intern(exchange.client),
     method: exchange.request.method,
-    url: exchange.request.url,
-    rawHeaders,
+    url: strings.intern(exchange.request.url),
+    rawHeaders: headers,
     requestBody: exchange.request.body,
     status: exchange.response.status,
     responseHeaders: exchange.response.headers,
-    responseBody: exchange.response.body,
+    responseBody: strings.intern(exchange.response.body),
     operationId: exchange.operationId,
     user: exchange.user,
     organization: exchange.organization,
-    decisions: exchange.decisions.map((d) => `${d.stage}${FIELD}${d.outcome}${FIELD}${d.code ?? ''}${FIELD}${d.detail ?? ''}`).join(RECORD),
+    decisions: strings.intern(exchange.decisions.map((d) => `${d.stage}${FIELD}${d.outcome}${FIELD}${d.code ?? ''}${FIELD}${d.detail ?? ''}`).join(RECORD)),
   };
 }
 
@@ -136,6 +170,7 @@ export class Journal {
   private bytes = 0;
   private total = 0;
   private spill: WriteStream | undefined;
+  private readonly strings = new Interner(4 * 1024 * 1024, 8192);
 
   constructor(private readonly options: JournalOptions) {
     this.ring = new Array(Math.max(0, options.capacity));
@@ -161,12 +196,12 @@ export class Journal {
     return `${body.slice(0, this.options.maxBodyChars)}…[${body.length - this.options.maxBodyChars} more characters]`;
   }
 
-  /** `rawHeaders` is the request's own (Node's flat list), kept instead of a copy. */
+  /** `rawHeaders` is the request's own (Node's flat list). */
   record(exchange: Exchange, rawHeaders: string[]): void {
     this.total++;
     const capacity = this.ring.length;
     if (capacity === 0 && !this.spill) return;
-    const entry = compact(exchange, rawHeaders);
+    const entry = compact(exchange, rawHeaders, this.strings);
     this.spill?.write(`${JSON.stringify(expand(entry))}\n`);
     if (capacity === 0) return;
     // UTF-16 code units, two bytes each, and a little for the objects around them.
