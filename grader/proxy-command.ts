@@ -3,7 +3,8 @@ import { parseArgs } from 'node:util';
 import { loadContracts } from '../contracts/lib/load.js';
 import { TENANTS } from '../mock/app.js';
 import { resolveTarget, startProxy } from './proxy.js';
-import { MANUAL_LIMITS, parseLimits, type Limit } from './proxy-fairuse.js';
+import { MANUAL_LIMITS, type FairUseLimit } from '../mock/fairuse.js';
+import { parseLimits } from './proxy-fairuse.js';
 
 const fail = (message: string): number => {
   process.stderr.write(`grex-harness proxy: ${message}\n`);
@@ -48,7 +49,7 @@ export async function proxyCommand(args: string[]): Promise<number> {
   const timeout = number(values.timeout, 0.001, 3600, false);
   if (timeout === null) return fail(`--timeout must be a number of seconds above 0, got "${values.timeout}"`);
   if (values['fair-use'] !== 'on' && values['fair-use'] !== 'off') return fail(`--fair-use must be on or off, got "${values['fair-use']}"`);
-  let limits: Limit[] = MANUAL_LIMITS;
+  let limits: readonly FairUseLimit[] = MANUAL_LIMITS;
   if (values.limits !== undefined) {
     const parsed = parseLimits(values.limits);
     if (typeof parsed === 'string') return fail(parsed);

@@ -1,13 +1,4 @@
-/** One fair-use window: at most `requests` calls in any `windowSeconds` (manual 1.2: 100 a minute, 500 an hour). */
-export interface Limit {
-  requests: number;
-  windowSeconds: number;
-}
-
-export const MANUAL_LIMITS: Limit[] = [
-  { requests: 100, windowSeconds: 60 },
-  { requests: 500, windowSeconds: 3600 },
-];
+import type { FairUseLimit as Limit } from '../mock/fairuse.js';
 
 /** A call's place in its account holder's queue. */
 export interface Slot {
@@ -42,7 +33,7 @@ export class HoldBack {
   private readonly longestMs: number;
 
   constructor(
-    readonly limits: Limit[],
+    readonly limits: readonly Limit[],
     readonly maxWaitMs: number,
     private readonly now: () => number = Date.now,
   ) {

@@ -7,7 +7,8 @@ import { loadContracts, type ContractSet } from '../contracts/lib/load.js';
 import { Journal, toHar, type Decision, type Exchange } from '../mock/journal.js';
 import { createContractChecker } from './contract-check.js';
 import { DriftLog } from './proxy-drift.js';
-import { HoldBack, type Limit, type Slot } from './proxy-fairuse.js';
+import type { FairUseLimit as Limit } from '../mock/fairuse.js';
+import { HoldBack, type Slot } from './proxy-fairuse.js';
 import { redactBody, redactHeaders } from './proxy-redact.js';
 
 /** Where the proxy forwards: the G-REX API host and B2C's host (one origin for a mock standing in for both). */
@@ -41,7 +42,7 @@ export interface ProxyOptions {
   port: number;
   host: string;
   /** null: no hold-back (the target's own fair use answers). */
-  fairUse: { limits: Limit[]; maxWaitMs: number } | null;
+  fairUse: { limits: readonly Limit[]; maxWaitMs: number } | null;
   journalCapacity: number;
   journalFile?: string;
   /** Upstream time limit for the answer's headers and between body chunks. */

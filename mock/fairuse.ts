@@ -20,12 +20,15 @@ export interface FairUseConfig {
   overrides: Record<string, FairUseLimit[]>;
 }
 
+/** The manual's limits (1.2): 100 requests a minute and 500 an hour per account holder. */
+export const MANUAL_LIMITS: readonly FairUseLimit[] = [
+  { requests: 100, windowSeconds: 60 },
+  { requests: 500, windowSeconds: 3600 },
+];
+
 export const DEFAULT_FAIR_USE: FairUseConfig = {
   enabled: true,
-  limits: [
-    { requests: 100, windowSeconds: 60 },
-    { requests: 500, windowSeconds: 3600 },
-  ],
+  limits: MANUAL_LIMITS.map((limit) => ({ ...limit })),
   blockAfter: 10,
   blockSeconds: 900,
   overrides: {},

@@ -1,3 +1,4 @@
+import { MANUAL_LIMITS } from '../../mock/fairuse.js';
 import type { ContractChecker } from '../contract-check.js';
 import type { Rule } from '../rule.js';
 import { expiredTokenReuse, pkce, signInLoop, unauthorizedRetry } from './auth.js';
@@ -14,8 +15,7 @@ export function createRules(checker: ContractChecker): Rule[] {
     requiredHeaders(),
     paging(),
     polling(),
-    rateLimit(100, 60),
-    rateLimit(500, 3600),
+    ...MANUAL_LIMITS.map((limit) => rateLimit(limit.requests, limit.windowSeconds)),
     retryAfter(),
     writeConfirmation(),
     duplicateWrites(),

@@ -2,10 +2,7 @@ import { closeSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, statS
 import { dirname, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 
-export interface BudgetLimit {
-  requests: number;
-  windowSeconds: number;
-}
+import { MANUAL_LIMITS, type FairUseLimit as BudgetLimit } from '../../mock/fairuse.js';
 
 export interface BudgetSettings {
   file: string;
@@ -13,14 +10,9 @@ export interface BudgetSettings {
   key: string;
   /** The share of each limit the suites may use, 0 < share <= 1. */
   share: number;
-  limits: BudgetLimit[];
+  limits: readonly BudgetLimit[];
 }
 
-/** G-REX's fair-use policy (manual 1.2): 100 requests a minute and 500 an hour per account holder. */
-export const GREX_LIMITS: BudgetLimit[] = [
-  { requests: 100, windowSeconds: 60 },
-  { requests: 500, windowSeconds: 3600 },
-];
 
 interface RunRecord {
   key: string;
@@ -43,7 +35,7 @@ const DAY_MS = 86_400_000;
 export function budgetSettings(key: string, env: NodeJS.ProcessEnv = process.env): BudgetSettings | string {
   const share = env.GREX_BUDGET_SHARE === undefined ? 0.5 : Number(env.GREX_BUDGET_SHARE);
   if (!(share > 0 && share <= 1)) return `GREX_BUDGET_SHARE must be a number above 0 and at most 1 (a share of the fair-use limits), not "${env.GREX_BUDGET_SHARE}"`;
-  let limits = GREX_LIMITS;
+  let limits: readonly BudgetLimit[] = MANUAL_LIMITS;
   if (env.GREX_BUDGET_LIMITS !== undefined) {
     const parsed = env.GREX_BUDGET_LIMITS.split(',').map((part) => /^\s*(\d+)\s*\/\s*(\d+)\s*$/.exec(part));
     if (parsed.length === 0 || parsed.some((match) => !match || Number(match[1]) < 1 || Number(match[2]) < 1)) {
