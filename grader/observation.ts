@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { Contract } from '../contracts/lib/load.js';
 import type { Decision, Exchange } from '../mock/journal.js';
-import { Router } from '../mock/router.js';
+import { B2C_PATH, Router, WRITE_METHODS } from '../mock/router.js';
 import { BoundedMap } from './rule.js';
 
 /** What the rules need of a bearer token, read from its payload without verifying it (the grader judges the client, not the token). */
@@ -44,8 +44,6 @@ export interface Observation {
   hasBody: boolean;
 }
 
-const WRITES = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
-const B2C_PATH = /^\/[^/]+\.onmicrosoft\.com\//i;
 
 export function decision(exchange: Exchange, stage: Decision['stage']): Decision | undefined {
   for (const entry of exchange.decisions) if (entry.stage === stage) return entry;
@@ -120,7 +118,7 @@ export class Observer {
       status: exchange.response.status,
       operationId,
       collection: method === 'GET' && operationId !== undefined && this.collections.has(operationId),
-      write: WRITES.has(method),
+      write: WRITE_METHODS.has(method),
       holder: kind === 'api' ? this.holderOf(exchange, token) : `client:${exchange.client}`,
       token,
       hasBody: body !== undefined && body !== '',

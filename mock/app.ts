@@ -21,7 +21,7 @@ import { TokenAuthority, type Tenant } from './identity.js';
 import { Faults } from './faults.js';
 import { Journal, type Decision, type Exchange } from './journal.js';
 import { Codes, type Outcome } from './outcome.js';
-import { Router, type Route } from './router.js';
+import { B2C_PATH, Router, WRITE_METHODS, type Route } from './router.js';
 import { RequestValidator } from './validation.js';
 import { handleAdmin } from './admin.js';
 
@@ -115,12 +115,10 @@ interface Arrival {
   perf: number;
 }
 
-const WRITE_METHODS = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
-
 /** A write to one of the six APIs: not B2C's (Microsoft's service), not the admin API. */
 function isWrite(req: IncomingMessage): boolean {
   const url = req.url ?? '';
-  return WRITE_METHODS.has(req.method ?? '') && !url.startsWith('/__admin') && !/^\/[^/?]+\.onmicrosoft\.com\//i.test(url);
+  return WRITE_METHODS.has(req.method ?? '') && !url.startsWith('/__admin') && !B2C_PATH.test(url);
 }
 
 /**
@@ -176,7 +174,7 @@ export class MockApp {
       const schemas = validators.get(route.contract) as SchemaValidator;
       this.meta.set(route, this.describe(route, schemas, handlers[route.operationId]));
     }
-    this.registry = this.buildRegistry(this.fixtures ? undefined : generated);
+    this.registry = this.buildRegistry(generated);
     this.clock.onChange(() => this.registry.tick());
   }
 
@@ -194,10 +192,14 @@ export class MockApp {
     return this.config.clockStart ?? this.epoch;
   }
 
-  /** A registry over a copy of the kept fixtures, or over `fresh` data it may own (the large profile). */
-  private buildRegistry(fresh?: RegistryData): Registry {
-    const owned = fresh ?? (this.fixtures ? undefined : generateRegistry({ seed: this.config.seed, profile: this.config.profile }));
-    const registry = owned ? new Registry(owned, this.clock, { owned: true }) : new Registry(this.fixtures as RegistryData, this.clock);
+  /**
+   * A registry over a copy of the kept fixtures; without them (the large
+   * profile), over `generated` data it may own, or data generated again.
+   */
+  private buildRegistry(generated?: RegistryData): Registry {
+    const registry = this.fixtures
+      ? new Registry(this.fixtures, this.clock)
+      : new Registry(generated ?? generateRegistry({ seed: this.config.seed, profile: this.config.profile }), this.clock, { owned: true });
     for (const install of installers) install(registry, (code) => this.codes.template(code));
     registry.tick();
     return registry;

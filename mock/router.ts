@@ -26,6 +26,12 @@ interface Node {
   routes: Map<string, Route>;
 }
 
+/** B2C's paths, `/{tenant}.onmicrosoft.com/...`: Microsoft's service, not behind G-REX's gateway. */
+export const B2C_PATH = /^\/[^/?]+\.onmicrosoft\.com\//i;
+
+/** The methods that change a registry (the manual's writes, 1.3.2). */
+export const WRITE_METHODS: ReadonlySet<string> = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
+
 const newNode = (): Node => ({ literals: new Map(), templated: [], routes: new Map() });
 
 /** The path the contract's servers put before its paths: `/managementapi` for G-REX APIs, nothing for B2C (its server is the host). */
