@@ -3,6 +3,8 @@ import { parseDuration } from './clock.js';
 import { grantRefreshToken } from './b2c/token.js';
 import { parseFault, type Fault } from './faults.js';
 import { FIREWALL_RULES } from './firewall.js';
+import type { User } from './domain/model.js';
+import type { Tenant } from './identity.js';
 import { toHar } from './journal.js';
 import type { Outcome } from './outcome.js';
 
@@ -170,15 +172,24 @@ function b2cSettings(app: MockApp, body: Buffer | null): Outcome {
   return { status: 200, body: { strictRotation: app.b2c.strictRotation, lifetimes: app.b2c.lifetimes } };
 }
 
-function token(app: MockApp, body: Buffer | null): Outcome {
-  const parsed = readJson(body);
-  if (!parsed.ok) return parsed.outcome;
-  const { user: username, tenant: tenantName = 'gcrfdemo', lifetimeSeconds } = parsed.value;
+/** The fixture user and tenant a token request names (`{"user", "tenant"?}`, gcrfdemo by default), or the answer saying why not. */
+function userAndTenant(app: MockApp, fields: Record<string, unknown>): { user: User; tenant: Tenant } | Outcome {
+  const { user: username, tenant: tenantName = 'gcrfdemo' } = fields;
   if (typeof username !== 'string' || !username) return problem(400, 'give {"user": "<username>"}; GET /__admin/users lists them');
   const user = app.registry.usersByName.get(username.toLowerCase());
   if (!user) return problem(404, `no fixture user "${username}"; GET /__admin/users lists them`);
   const tenant = typeof tenantName === 'string' ? app.tokens.tenant(tenantName) : undefined;
   if (!tenant) return problem(400, `tenant must be one of ${app.tokens.tenants.map((t) => t.name).join(', ')}`);
+  return { user, tenant };
+}
+
+function token(app: MockApp, body: Buffer | null): Outcome {
+  const parsed = readJson(body);
+  if (!parsed.ok) return parsed.outcome;
+  const named = userAndTenant(app, parsed.value);
+  if (!('user' in named)) return named;
+  const { user, tenant } = named;
+  const { lifetimeSeconds } = parsed.value;
   if (lifetimeSeconds !== undefined && (typeof lifetimeSeconds !== 'number' || !Number.isInteger(lifetimeSeconds) || lifetimeSeconds < 1 || lifetimeSeconds > 86_400)) {
     return problem(400, 'lifetimeSeconds must be an integer from 1 to 86400');
   }
@@ -197,12 +208,9 @@ function token(app: MockApp, body: Buffer | null): Outcome {
 function refreshToken(app: MockApp, body: Buffer | null): Outcome {
   const parsed = readJson(body);
   if (!parsed.ok) return parsed.outcome;
-  const { user: username, tenant: tenantName = 'gcrfdemo' } = parsed.value;
-  if (typeof username !== 'string' || !username) return problem(400, 'give {"user": "<username>"}; GET /__admin/users lists them');
-  const user = app.registry.usersByName.get(username.toLowerCase());
-  if (!user) return problem(404, `no fixture user "${username}"; GET /__admin/users lists them`);
-  const tenant = typeof tenantName === 'string' ? app.tokens.tenant(tenantName) : undefined;
-  if (!tenant) return problem(400, `tenant must be one of ${app.tokens.tenants.map((t) => t.name).join(', ')}`);
+  const named = userAndTenant(app, parsed.value);
+  if (!('user' in named)) return named;
+  const { user, tenant } = named;
   const grant = grantRefreshToken(app.b2c, tenant, user.userId);
   return {
     status: 200,

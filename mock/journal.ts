@@ -26,7 +26,7 @@ export interface Exchange {
 export interface JournalOptions {
   /** Exchanges kept in memory; older ones are dropped (or were spilled). */
   capacity: number;
-  /** Bytes the kept exchanges may take (as NDJSON); the oldest go first. Default 64 MiB. */
+  /** Bytes the kept exchanges may take (estimated from their text); the oldest go first. Default 64 MiB. */
   maxBytes?: number;
   /** Bodies longer than this are cut, with a marker. */
   maxBodyChars: number;
