@@ -29,6 +29,9 @@ export function createDocs(contracts: Contract[]): (req: IncomingMessage, res: S
   const byRoot = new Map(contracts.map((contract) => [docsPath(contract), contract]));
   return (req, res, pathname) => {
     if (req.method !== 'GET' && req.method !== 'HEAD') return false;
+    // Documentation lives at /{api}/v{n}/ or under /__docs: API paths (/{api}/AH/..., /{api}/IB/...) leave here at once.
+    const second = pathname.indexOf('/', 1);
+    if (second > 0 && pathname.charCodeAt(second + 1) !== 118 /* v */ && !pathname.startsWith('/__docs')) return false;
     if (pathname === '/__docs' || pathname === '/__docs/') {
       send(res, 200, 'text/html; charset=utf-8', indexPage(contracts));
       return true;

@@ -9,7 +9,7 @@ export interface Route extends OperationRef {
 }
 
 export type Match =
-  | { kind: 'found'; route: Route; params: Record<string, string> }
+  | { kind: 'found'; route: Route; params: Readonly<Record<string, string>> }
   | { kind: 'method'; allowed: string[] }
   | { kind: 'none' };
 
@@ -31,6 +31,10 @@ export const B2C_PATH = /^\/[^/?]+\.onmicrosoft\.com\//i;
 
 /** The methods that change a registry (the manual's writes, 1.3.2). */
 export const WRITE_METHODS: ReadonlySet<string> = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
+
+/** Paths whose match the router remembers, and the longest it keeps: a few MB at most. */
+const ANSWERS_KEPT = 10_000;
+const LONGEST_KEPT = 256;
 
 const newNode = (): Node => ({ literals: new Map(), templated: [], routes: new Map() });
 
@@ -60,6 +64,13 @@ function compileSegment(text: string): Segment {
 export class Router {
   private readonly root = newNode();
   readonly routes: Route[] = [];
+  /**
+   * Answers already worked out, by method and path: clients ask for the same
+   * few paths again and again, and a walk splits, lower-cases and decodes
+   * every segment. Bounded: forgotten when full. Parameters are frozen, as
+   * every request with that path shares them.
+   */
+  private readonly answered = new Map<string, Match>();
 
   constructor(contracts: Contract[]) {
     for (const contract of contracts) {
@@ -86,6 +97,19 @@ export class Router {
   }
 
   match(method: string, path: string): Match {
+    if (path.length > LONGEST_KEPT) return this.find(method, path);
+    const key = `${method} ${path}`;
+    let match = this.answered.get(key);
+    if (match === undefined) {
+      match = this.find(method, path);
+      if (match.kind === 'found') Object.freeze(match.params);
+      if (this.answered.size >= ANSWERS_KEPT) this.answered.clear();
+      this.answered.set(key, match);
+    }
+    return match;
+  }
+
+  private find(method: string, path: string): Match {
     const segments = path.split('/').slice(1);
     const params: Record<string, string> = {};
     const node = this.walk(this.root, segments, 0, params);

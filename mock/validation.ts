@@ -18,6 +18,8 @@ export type RequestCheck =
 
 interface ParameterRule {
   name: string;
+  /** The header's name as Node keys `req.headers` (lower case). */
+  key: string;
   in: 'path' | 'query' | 'header';
   required: boolean;
   type: string | undefined;
@@ -74,6 +76,7 @@ export class RequestValidator {
         const schema = parameter.schema ? deref<JsonObject>(doc, parameter.schema) : undefined;
         return {
           name: String(parameter.name),
+          key: String(parameter.name).toLowerCase(),
           in: parameter.in as ParameterRule['in'],
           required: parameter.required === true,
           type: schema?.type as string | undefined,
@@ -91,13 +94,14 @@ export class RequestValidator {
     return this.bodySchemas.size > 0;
   }
 
-  check(params: Record<string, string>, query: URLSearchParams, headers: Record<string, string | string[] | undefined>, body: Buffer | null): RequestCheck {
+  /** `text`: the body already decoded as UTF-8, when the caller has it. */
+  check(params: Readonly<Record<string, string>>, query: URLSearchParams, headers: Record<string, string | string[] | undefined>, body: Buffer | null, text?: string): RequestCheck {
     const fields: string[] = [];
     const details: string[] = [];
     const broke: Record<string, string[]> = {};
     const value: ValidRequest = { path: {}, query: {}, body: undefined, mediaType: null };
     for (const rule of this.parameters) {
-      const raw = rule.in === 'path' ? params[rule.name] : rule.in === 'query' ? query.get(rule.name) : headers[rule.name.toLowerCase()];
+      const raw = rule.in === 'path' ? params[rule.name] : rule.in === 'query' ? query.get(rule.name) : headers[rule.key];
       if (raw === undefined || raw === null || raw === '') {
         if (rule.required) {
           fields.push(rule.name);
@@ -134,7 +138,7 @@ export class RequestValidator {
           details.push('the request body is required');
         }
       } else {
-        const parsed = parseBody(body, value.mediaType ?? '');
+        const parsed = parseBody(text ?? body.toString('utf8'), value.mediaType ?? '');
         if (!parsed.ok) {
           fields.push('body');
           details.push(parsed.problem);
@@ -155,8 +159,7 @@ export class RequestValidator {
   }
 }
 
-function parseBody(body: Buffer, mediaType: string): { ok: true; value: unknown } | { ok: false; problem: string } {
-  const text = body.toString('utf8');
+function parseBody(text: string, mediaType: string): { ok: true; value: unknown } | { ok: false; problem: string } {
   if (mediaType === 'application/x-www-form-urlencoded') {
     return { ok: true, value: Object.fromEntries(new URLSearchParams(text)) };
   }

@@ -181,6 +181,27 @@ describe('request validation from the contracts', () => {
     assert.equal(reply.json.length, 2);
   });
 
+  it('a path asked for again routes as the first time: per method, per path parameter, and past the length the router remembers', async () => {
+    const token = await mock.token('eolien-trader');
+    const path = '/managementapi/AH/managementapi/Accounts/643003000000000002';
+    for (let round = 0; round < 3; round++) {
+      const read = await mock.request('GET', path, { token });
+      assert.equal(read.status, 200, read.text);
+      assert.equal(read.json.accountNumber, '643003000000000002');
+      const other = await mock.request('GET', path.replace(/2$/, '5'), { token });
+      assert.equal(other.json.accountNumber, '643003000000000005');
+      const wrong = await mock.request('DELETE', path, { token });
+      assert.equal(wrong.status, 405, wrong.text);
+    }
+    // Longer than the router keeps (256 characters): routed afresh each time, same answer.
+    const long = `/managementapi/AH/managementapi/Accounts/${'9'.repeat(300)}`;
+    for (let round = 0; round < 2; round++) {
+      const reply = await mock.request('GET', long, { token });
+      assert.equal(reply.status, 400, reply.text);
+      assert.match(reply.json.responseCode, /_002$/);
+    }
+  });
+
   it('a body over the limit answers 413 REQUEST_013 and changes nothing', async () => {
     const token = await mock.token('ib-root');
     const before = (await mock.admin('GET', '/__admin/state')).json;

@@ -207,15 +207,8 @@ export class Registry {
     const first = certificateSerial(bundle.startCertificateId) as number;
     const last = certificateSerial(bundle.endCertificateId) as number;
     if (start === first && end === last) return bundle;
-    const piece = (from: number, to: number): CertificateBundle => ({
-      ...bundle,
-      bundleId: this.newId(),
-      startCertificateId: certificateId(from),
-      endCertificateId: certificateId(to),
-      volumeMWh: to - from + 1,
-    });
-    const taken = piece(start, end);
-    if (start > first && end < last) this.addBundle(piece(end + 1, last));
+    const taken = this.piece(bundle, start, end);
+    if (start > first && end < last) this.addBundle(this.piece(bundle, end + 1, last));
     const keepFrom = start > first ? first : end + 1;
     const keepTo = start > first ? start - 1 : last;
     bundle.startCertificateId = certificateId(keepFrom);
@@ -223,6 +216,11 @@ export class Registry {
     bundle.volumeMWh = keepTo - keepFrom + 1;
     this.addBundle(taken);
     return taken;
+  }
+
+  /** A new bundle of the serials `from` to `to`, otherwise like `bundle`. */
+  private piece(bundle: CertificateBundle, from: number, to: number): CertificateBundle {
+    return { ...bundle, bundleId: this.newId(), startCertificateId: certificateId(from), endCertificateId: certificateId(to), volumeMWh: to - from + 1 };
   }
 
   /** Moves a bundle to another account (and status), keeping the index right. */

@@ -25,8 +25,15 @@ export function rangeProblems(ranges: CertificateRange[], prefix = 'bundles'): s
   return fields;
 }
 
+/** A write's fingerprint: whether the same write came within the window, and what `remember` keeps of it. */
+interface Fingerprint {
+  seen: boolean;
+  key: string;
+  at: number;
+}
+
 /** A write's fingerprint, to refuse the same write again within the window (the manual's "transaction loops"). */
-function duplicate(registry: Registry, writer: Writer, kind: string, body: unknown): { seen: boolean; remember: () => void } {
+function duplicate(registry: Registry, writer: Writer, kind: string, body: unknown): Fingerprint {
   // The request text itself is the key: cheaper than hashing it, and ten minutes of writes is small.
   const key = `${writer.organizationId}|${kind}|${JSON.stringify(body)}`;
   const now = registry.clock.now();
@@ -36,13 +43,13 @@ function duplicate(registry: Registry, writer: Writer, kind: string, body: unkno
     registry.recentWrites.delete(fingerprint);
   }
   const at = registry.recentWrites.get(key);
-  return {
-    seen: at !== undefined && now - at <= DUPLICATE_WINDOW_MS,
-    remember: () => {
-      registry.recentWrites.delete(key);
-      registry.recentWrites.set(key, now);
-    },
-  };
+  return { seen: at !== undefined && now - at <= DUPLICATE_WINDOW_MS, key, at: now };
+}
+
+/** Notes a write that was carried out, so that the same one within the window is refused. */
+function remember(registry: Registry, write: Fingerprint): void {
+  registry.recentWrites.delete(write.key);
+  registry.recentWrites.set(write.key, write.at);
 }
 
 function ownAccount(registry: Registry, writer: Writer, accountNumber: string): Account | Refusal {
@@ -116,7 +123,7 @@ export function transfer(registry: Registry, writer: Writer, request: TransferRe
   const standards = new Set(picks.map((pick) => standardOf(registry, pick.bundle)));
   if ([...standards].some((standard) => standard !== accounts.to.standardAssociation)) return refuse('TRANSACTION_024');
   carveAll(registry, picks, (bundle) => registry.place(bundle, accounts.to.accountNumber));
-  seen?.remember();
+  if (seen) remember(registry, seen);
   return registry.record('Transfer', {
     ...(at ? { createdAt: at, completedAt: at } : {}),
     fromAccountNumber: accounts.from.accountNumber,
@@ -148,7 +155,7 @@ export function exportCertificates(registry: Registry, writer: Writer, request: 
   const picks = pickAll(registry, from.accountNumber, request.bundles);
   if ('refused' in picks) return picks;
   carveAll(registry, picks, (bundle) => registry.place(bundle, bundle.accountNumber, 'Reserved'));
-  seen.remember();
+  remember(registry, seen);
   const transaction = registry.record('Export', {
     status: 'Pending',
     completedAt: null,
@@ -185,7 +192,7 @@ export function cancel(registry: Registry, writer: Writer, request: Cancellation
     return refuse('CANCELLATION_030');
   }
   carveAll(registry, picks, (bundle) => registry.place(bundle, bundle.accountNumber, 'Cancelled'));
-  seen.remember();
+  remember(registry, seen);
   const transaction = registry.record('Cancellation', { fromAccountNumber: from.accountNumber, bundles: request.bundles, volumeMWh: volumeOf(request.bundles) });
   registry.cancellations.set(transaction.transactionId, {
     transactionId: transaction.transactionId,
@@ -240,7 +247,7 @@ export function schedule(registry: Registry, writer: Writer, items: ScheduledIte
   if (unknown) return refuse('TRANSACTION_027', { 'Account Number': unknown.toAccountNumber });
   const seen = duplicate(registry, writer, 'schedule', items);
   if (seen.seen) return refuse('TRANSACTION_025');
-  seen.remember();
+  remember(registry, seen);
   const created = registry.now();
   const inserted = items.map((item) => {
     const scheduled: ScheduledTransaction = {
