@@ -1,5 +1,6 @@
 import { createPrivateKey, createPublicKey, generateKeyPairSync, sign, verify, type KeyObject } from 'node:crypto';
 import { cachedText } from '../contracts/lib/cache.js';
+import { TailMap } from './tail-map.js';
 import type { Clock } from './clock.js';
 
 /** A B2C tenant as the manual's Appendices 2 and 5 describe it. */
@@ -53,7 +54,7 @@ export class TokenAuthority {
   private readonly privateKey: KeyObject;
   private readonly publicKey: KeyObject;
   private readonly byIssuer = new Map<string, Tenant>();
-  private readonly verified = new Map<string, { claims: AccessClaims; tenant: Tenant } | null>();
+  private readonly verified = new TailMap<{ claims: AccessClaims; tenant: Tenant } | null>(CACHE_LIMIT);
 
   constructor(
     private readonly clock: Clock,
@@ -114,13 +115,12 @@ export class TokenAuthority {
   /**
    * Signature, issuer, audience, scope and time (on the mock's clock); the
    * caller checks the user. Signatures are checked once per `key`: the token,
-   * or the whole header it came in, whose hash the journal then reuses.
+   * or the whole header it came in.
    */
   verify(token: string, key = token): Verification {
     let entry = this.verified.get(key);
     if (entry === undefined) {
       entry = this.checkSignature(token);
-      if (this.verified.size >= CACHE_LIMIT) this.verified.clear();
       this.verified.set(key, entry);
     }
     if (entry === null) return { ok: false, reason: 'the token is malformed or not signed by this issuer' };

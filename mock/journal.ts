@@ -1,4 +1,5 @@
 import { createWriteStream, type WriteStream } from 'node:fs';
+import { TailMap } from './tail-map.js';
 
 export type Stage = 'firewall' | 'fairuse' | 'auth' | 'route' | 'validate' | 'domain' | 'response' | 'admin' | 'docs';
 
@@ -36,30 +37,6 @@ export interface JournalOptions {
 
 const DEFAULT_MAX_BYTES = 64 * 1024 * 1024;
 
-/**
- * What the ring keeps of an exchange: few objects, because every entry lives
- * long enough to reach the old generation and a ring of them churns it. The
- * request's headers stay a flat list like Node's `rawHeaders` (of interned
- * strings), the decisions one string; `entries()` gives back the full `Exchange`.
- */
-interface Entry {
-  id: number;
-  startedAt: string;
-  durationMs: number;
-  client: string;
-  method: string;
-  url: string;
-  rawHeaders: string[];
-  requestBody?: string;
-  status: number;
-  responseHeaders: Record<string, string | number>;
-  responseBody?: string;
-  operationId?: string;
-  user?: string;
-  organization?: string;
-  decisions: string;
-}
-
 const FIELD = '\u001f';
 const RECORD = '\u001e';
 
@@ -71,7 +48,8 @@ const RECORD = '\u001e';
  * journal's cost. Bounded: forgets everything when full.
  */
 class Interner {
-  private readonly known = new Map<string, string>();
+  /** Looked up by their tails (see TailMap): hashing every 1 KB token in full was a cost of its own. */
+  private readonly known = new TailMap<true>(Number.POSITIVE_INFINITY);
   private chars = 0;
 
   constructor(
@@ -83,42 +61,39 @@ class Interner {
 
   intern<T extends string | undefined>(text: T): T {
     if (text === undefined || text.length > this.longest) return text;
-    const known = this.known.get(text);
+    const known = this.known.keyOf(text);
     if (known !== undefined) return known as T;
     if (this.chars + text.length > this.budget) {
       this.known.clear();
       this.chars = 0;
     }
-    this.known.set(text, text);
+    this.known.set(text, true);
     this.chars += text.length;
     return text;
   }
 }
 
-function compact(exchange: Exchange, rawHeaders: string[], strings: Interner): Entry {
-  const headers = new Array<string>(rawHeaders.length);
-  for (let i = 0; i < rawHeaders.length; i++) headers[i] = strings.intern(rawHeaders[i]);
-  return {
-    id: exchange.id,
-    startedAt: exchange.startedAt,
-    durationMs: exchange.durationMs,
-    client: strings.intern(exchange.client),
-    method: exchange.request.method,
-    url: strings.intern(exchange.request.url),
-    rawHeaders: headers,
-    requestBody: exchange.request.body,
-    status: exchange.response.status,
-    responseHeaders: exchange.response.headers,
-    responseBody: strings.intern(exchange.response.body),
-    operationId: exchange.operationId,
-    user: exchange.user,
-    organization: exchange.organization,
-    decisions: strings.intern(exchange.decisions.map((d) => `${d.stage}${FIELD}${d.outcome}${FIELD}${d.code ?? ''}${FIELD}${d.detail ?? ''}`).join(RECORD)),
-  };
+/** Header lists and answer headers the ring has kept lately: a client sends the same ones again and again. */
+const RECENT_LISTS = 4;
+
+function sameList(a: readonly string[], b: readonly string[]): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
+function sameRecord(a: Record<string, string | number>, b: Record<string, string | number>): boolean {
+  let keys = 0;
+  for (const key in a) {
+    if (a[key] !== b[key]) return false;
+    keys++;
+  }
+  for (const _ in b) keys--;
+  return keys === 0;
 }
 
 /** Node's `req.headers` from its `rawHeaders`: names in lower case, repeated ones joined (set-cookie kept as a list). */
-function headersOf(raw: string[]): Record<string, string | string[]> {
+function headersOf(raw: readonly string[]): Record<string, string | string[]> {
   const headers: Record<string, string | string[]> = {};
   for (let i = 0; i < raw.length; i += 2) {
     const name = raw[i].toLowerCase();
@@ -130,26 +105,25 @@ function headersOf(raw: string[]): Record<string, string | string[]> {
   return headers;
 }
 
-function expand(entry: Entry): Exchange {
-  const decisions: Decision[] = entry.decisions
-    ? entry.decisions.split(RECORD).map((text) => {
-        const [stage, outcome, code, detail] = text.split(FIELD);
-        return { stage: stage as Stage, outcome: outcome as Decision['outcome'], ...(code ? { code } : {}), ...(detail ? { detail } : {}) };
-      })
-    : [];
+/** An exchange as `entries()` gives it back: decisions without empty parts, headers as Node keys them. */
+function normalized(exchange: Exchange, rawHeaders: readonly string[]): Exchange {
+  const { request, response } = exchange;
   return {
-    id: entry.id,
-    startedAt: entry.startedAt,
-    durationMs: entry.durationMs,
-    client: entry.client,
-    request: { method: entry.method, url: entry.url, headers: headersOf(entry.rawHeaders), ...(entry.requestBody !== undefined ? { body: entry.requestBody } : {}) },
-    response: { status: entry.status, headers: entry.responseHeaders, ...(entry.responseBody !== undefined ? { body: entry.responseBody } : {}) },
-    ...(entry.operationId ? { operationId: entry.operationId } : {}),
-    ...(entry.user ? { user: entry.user } : {}),
-    ...(entry.organization ? { organization: entry.organization } : {}),
-    decisions,
+    id: exchange.id,
+    startedAt: exchange.startedAt,
+    durationMs: exchange.durationMs,
+    client: exchange.client,
+    request: { method: request.method, url: request.url, headers: headersOf(rawHeaders), ...(request.body !== undefined ? { body: request.body } : {}) },
+    response: { status: response.status, headers: response.headers, ...(response.body !== undefined ? { body: response.body } : {}) },
+    ...(exchange.operationId ? { operationId: exchange.operationId } : {}),
+    ...(exchange.user ? { user: exchange.user } : {}),
+    ...(exchange.organization ? { organization: exchange.organization } : {}),
+    decisions: exchange.decisions.map((d) => ({ stage: d.stage, outcome: d.outcome, ...(d.code ? { code: d.code } : {}), ...(d.detail ? { detail: d.detail } : {}) })),
   };
 }
+
+const EMPTY: readonly string[] = [];
+const NO_HEADERS: Record<string, string | number> = {};
 
 /**
  * Every exchange with what each pipeline stage decided, bounded however long
@@ -157,11 +131,33 @@ function expand(entry: Entry): Exchange {
  * bytes (bodies, URL and headers counted), optionally spilled to an NDJSON
  * file for whole-run grading.
  *
- * Entries stay compact objects: serialising each exchange on the hot path
- * (tried: a byte ring of NDJSON lines) cost more than keeping the objects.
+ * The ring is columns, one slot per exchange, written in place: keeping an
+ * exchange makes no object of its own. Strings are interned, and a header
+ * list or an answer's headers equal to one kept lately is shared, so a
+ * request that repeats the last ones keeps nothing new. Every kept object
+ * outlives a young-generation collection, and garbage collection was most of
+ * the journal's cost. (Tried and slower: a byte ring of NDJSON lines, as
+ * serialising each exchange costs more than keeping it.)
  */
 export class Journal {
-  private readonly ring: (Entry | undefined)[];
+  /** Slots: `capacity` of them. */
+  private readonly slots: number;
+  private readonly ids: Float64Array;
+  private readonly startedAt: string[];
+  private readonly durations: Float64Array;
+  private readonly clients: string[];
+  private readonly methods: string[];
+  private readonly urls: string[];
+  private readonly headerLists: (readonly string[])[];
+  private readonly requestBodies: (string | undefined)[];
+  private readonly statuses: Uint16Array;
+  private readonly answerHeaders: Record<string, string | number>[];
+  private readonly answerBodies: (string | undefined)[];
+  private readonly operationIds: (string | undefined)[];
+  private readonly users: (string | undefined)[];
+  private readonly organizations: (string | undefined)[];
+  /** Each exchange's decisions as one string: FIELD between a decision's parts, RECORD between decisions. */
+  private readonly decisions: string[];
   private readonly sizes: Float64Array;
   private readonly maxBytes: number;
   /** The oldest entry is at `first`; `count` of them, `bytes` in all. */
@@ -171,10 +167,29 @@ export class Journal {
   private total = 0;
   private spill: WriteStream | undefined;
   private readonly strings = new Interner(4 * 1024 * 1024, 8192);
+  private readonly recentLists: (readonly string[])[] = [];
+  private readonly recentAnswerHeaders: Record<string, string | number>[] = [];
 
   constructor(private readonly options: JournalOptions) {
-    this.ring = new Array(Math.max(0, options.capacity));
-    this.sizes = new Float64Array(this.ring.length);
+    this.slots = Math.max(0, options.capacity);
+    const strings = (): string[] => new Array<string>(this.slots).fill('');
+    const optional = (): (string | undefined)[] => new Array<string | undefined>(this.slots).fill(undefined);
+    this.ids = new Float64Array(this.slots);
+    this.startedAt = strings();
+    this.durations = new Float64Array(this.slots);
+    this.clients = strings();
+    this.methods = strings();
+    this.urls = strings();
+    this.headerLists = new Array<readonly string[]>(this.slots).fill(EMPTY);
+    this.requestBodies = optional();
+    this.statuses = new Uint16Array(this.slots);
+    this.answerHeaders = new Array<Record<string, string | number>>(this.slots).fill(NO_HEADERS);
+    this.answerBodies = optional();
+    this.operationIds = optional();
+    this.users = optional();
+    this.organizations = optional();
+    this.decisions = strings();
+    this.sizes = new Float64Array(this.slots);
     this.maxBytes = options.maxBytes ?? DEFAULT_MAX_BYTES;
     if (options.spillFile) this.spill = createWriteStream(options.spillFile, { flags: 'a' });
   }
@@ -199,33 +214,108 @@ export class Journal {
   /** `rawHeaders` is the request's own (Node's flat list). */
   record(exchange: Exchange, rawHeaders: string[]): void {
     this.total++;
-    const capacity = this.ring.length;
-    if (capacity === 0 && !this.spill) return;
-    const entry = compact(exchange, rawHeaders, this.strings);
-    this.spill?.write(`${JSON.stringify(expand(entry))}\n`);
+    if (this.spill) this.spill.write(`${JSON.stringify(normalized(exchange, rawHeaders))}\n`);
+    const capacity = this.slots;
     if (capacity === 0) return;
-    // UTF-16 code units, two bytes each, and a little for the objects around them.
-    let size = 512 + entry.url.length + (entry.requestBody?.length ?? 0) + (entry.responseBody?.length ?? 0) + entry.decisions.length;
+    // UTF-16 code units, two bytes each, and a little for the slot around them.
+    let size = 512 + exchange.request.url.length + (exchange.request.body?.length ?? 0) + (exchange.response.body?.length ?? 0);
     for (const text of rawHeaders) size += text.length;
+    for (const decision of exchange.decisions) size += 8 + (decision.detail?.length ?? 0);
     size *= 2;
     if (size > this.maxBytes) return;
     while (this.count > 0 && (this.count === capacity || this.bytes + size > this.maxBytes)) {
+      this.release(this.first);
       this.bytes -= this.sizes[this.first];
-      this.ring[this.first] = undefined;
       this.first = (this.first + 1) % capacity;
       this.count--;
     }
     const slot = (this.first + this.count) % capacity;
-    this.ring[slot] = entry;
+    this.write(slot, exchange, rawHeaders);
     this.sizes[slot] = size;
     this.bytes += size;
     this.count++;
   }
 
+  private write(slot: number, exchange: Exchange, rawHeaders: string[]): void {
+    const strings = this.strings;
+    this.ids[slot] = exchange.id;
+    this.startedAt[slot] = exchange.startedAt;
+    this.durations[slot] = exchange.durationMs;
+    this.clients[slot] = strings.intern(exchange.client);
+    this.methods[slot] = exchange.request.method;
+    this.urls[slot] = strings.intern(exchange.request.url);
+    this.headerLists[slot] = this.listOf(rawHeaders);
+    this.requestBodies[slot] = exchange.request.body;
+    this.statuses[slot] = exchange.response.status;
+    this.answerHeaders[slot] = this.answerHeadersOf(exchange.response.headers);
+    this.answerBodies[slot] = strings.intern(exchange.response.body);
+    this.operationIds[slot] = exchange.operationId;
+    this.users[slot] = exchange.user;
+    this.organizations[slot] = exchange.organization;
+    let decisions = '';
+    for (let i = 0; i < exchange.decisions.length; i++) {
+      const d = exchange.decisions[i];
+      decisions += `${i ? RECORD : ''}${d.stage}${FIELD}${d.outcome}${FIELD}${d.code ?? ''}${FIELD}${d.detail ?? ''}`;
+    }
+    this.decisions[slot] = strings.intern(decisions);
+  }
+
+  /** Lets go of what a slot holds, so that a dropped exchange's strings can be collected. */
+  private release(slot: number): void {
+    this.urls[slot] = '';
+    this.headerLists[slot] = EMPTY;
+    this.requestBodies[slot] = undefined;
+    this.answerHeaders[slot] = NO_HEADERS;
+    this.answerBodies[slot] = undefined;
+    this.decisions[slot] = '';
+  }
+
+  /** The request's header list as the ring keeps it: one kept lately if equal, else a copy of interned strings. */
+  private listOf(raw: readonly string[]): readonly string[] {
+    for (const list of this.recentLists) if (sameList(list, raw)) return list;
+    const list = new Array<string>(raw.length);
+    for (let i = 0; i < raw.length; i++) list[i] = this.strings.intern(raw[i]);
+    if (this.recentLists.unshift(list) > RECENT_LISTS) this.recentLists.pop();
+    return list;
+  }
+
+  private answerHeadersOf(headers: Record<string, string | number>): Record<string, string | number> {
+    for (const known of this.recentAnswerHeaders) if (sameRecord(known, headers)) return known;
+    if (this.recentAnswerHeaders.unshift(headers) > RECENT_LISTS) this.recentAnswerHeaders.pop();
+    return headers;
+  }
+
+  private expand(slot: number): Exchange {
+    const text = this.decisions[slot];
+    const decisions: Decision[] = text
+      ? text.split(RECORD).map((part) => {
+          const [stage, outcome, code, detail] = part.split(FIELD);
+          return { stage: stage as Stage, outcome: outcome as Decision['outcome'], ...(code ? { code } : {}), ...(detail ? { detail } : {}) };
+        })
+      : [];
+    const requestBody = this.requestBodies[slot];
+    const answerBody = this.answerBodies[slot];
+    const operationId = this.operationIds[slot];
+    const user = this.users[slot];
+    const organization = this.organizations[slot];
+    return {
+      id: this.ids[slot],
+      startedAt: this.startedAt[slot],
+      durationMs: this.durations[slot],
+      client: this.clients[slot],
+      request: { method: this.methods[slot], url: this.urls[slot], headers: headersOf(this.headerLists[slot]), ...(requestBody !== undefined ? { body: requestBody } : {}) },
+      response: { status: this.statuses[slot], headers: this.answerHeaders[slot], ...(answerBody !== undefined ? { body: answerBody } : {}) },
+      ...(operationId ? { operationId } : {}),
+      ...(user ? { user } : {}),
+      ...(organization ? { organization } : {}),
+      decisions,
+    };
+  }
+
   /** Oldest first; the last `limit` only, if given. */
   entries(limit = Number.POSITIVE_INFINITY): Exchange[] {
     const out: Exchange[] = [];
-    for (let i = Math.max(0, this.count - limit); i < this.count; i++) out.push(expand(this.ring[(this.first + i) % this.ring.length] as Entry));
+    for (let i = Math.max(0, this.count - limit); i < this.count; i++) out.push(this.expand((this.first + i) % this.slots));
     return out;
   }
 
@@ -235,7 +325,9 @@ export class Journal {
   }
 
   clear(): void {
-    this.ring.fill(undefined);
+    for (let slot = 0; slot < this.slots; slot++) this.release(slot);
+    this.recentLists.length = 0;
+    this.recentAnswerHeaders.length = 0;
     this.first = 0;
     this.count = 0;
     this.bytes = 0;
