@@ -1,4 +1,7 @@
 import assert from 'node:assert/strict';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { deref } from '../contracts/lib/operations.js';
 import type { JsonObject } from '../contracts/lib/types.js';
@@ -353,6 +356,38 @@ describe('the journal is bounded', () => {
       assert.deepEqual((await (await fetch(`${small.url}/__admin/health`)).json()).journal, { size: 3, recorded: 5 });
     } finally {
       await small.close();
+    }
+  });
+
+  it('keeps each exchange as it was: strings that end alike, header lists that repeat or change, a journal file line for line the same', async () => {
+    const file = join(mkdtempSync(join(tmpdir(), 'grex-journal-')), 'spill.ndjson');
+    const small = await startMock({ port: 0, host: '127.0.0.1', journalCapacity: 50, journalSpillFile: file });
+    let open = true;
+    try {
+      // The journal interns strings by their last 40 characters: these share them and differ before.
+      const tail = `&pad=${'t'.repeat(60)}`;
+      const sent: { url: string; agent: string; extra?: string; answer: string }[] = [];
+      for (let i = 0; i < 12; i++) {
+        const url = `/masterdataapi/IB/masterdataapi/Countries?$top=${(i % 3) + 1}${tail}`;
+        const agent = `${'ABC'[i % 3]}-client ${'u'.repeat(50)}`;
+        const extra = i % 4 === 0 ? `x${i}` : undefined;
+        const reply = await fetch(`${small.url}${url}`, { headers: { 'user-agent': agent, ...(extra ? { 'x-extra': extra } : {}) } });
+        sent.push({ url, agent, extra, answer: await reply.text() });
+      }
+      const lines = (await (await fetch(`${small.url}/__admin/journal`)).text()).trim().split('\n').map((line) => JSON.parse(line));
+      assert.equal(lines.length, 12);
+      lines.forEach((entry, i) => {
+        assert.equal(entry.request.url, sent[i].url);
+        assert.equal(entry.request.headers['user-agent'], sent[i].agent);
+        assert.equal(entry.request.headers['x-extra'], sent[i].extra);
+        assert.equal(entry.response.body, sent[i].answer);
+      });
+      await small.close();
+      open = false;
+      const spilled = readFileSync(file, 'utf8').trim().split('\n').map((line) => JSON.parse(line));
+      assert.deepEqual(spilled, lines);
+    } finally {
+      if (open) await small.close();
     }
   });
 
