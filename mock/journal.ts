@@ -1,5 +1,5 @@
 import { createWriteStream, type WriteStream } from 'node:fs';
-import { TailMap } from './tail-map.js';
+import { tailOf } from './tail-map.js';
 
 export type Stage = 'firewall' | 'fairuse' | 'auth' | 'route' | 'validate' | 'domain' | 'response' | 'admin' | 'docs';
 
@@ -48,8 +48,12 @@ const RECORD = '\u001e';
  * journal's cost. Bounded: forgets everything when full.
  */
 class Interner {
-  /** Looked up by their tails (see TailMap): hashing every 1 KB token in full was a cost of its own. */
-  private readonly known = new TailMap<true>(Number.POSITIVE_INFINITY);
+  /**
+   * By their last characters (see TailMap, whose reasons hold here): a
+   * string of that tail is confirmed by comparing the whole. The map holds
+   * the strings themselves, no entry object around them.
+   */
+  private readonly known = new Map<string, string>();
   private chars = 0;
 
   constructor(
@@ -61,13 +65,14 @@ class Interner {
 
   intern<T extends string | undefined>(text: T): T {
     if (text === undefined || text.length > this.longest) return text;
-    const known = this.known.keyOf(text);
-    if (known !== undefined) return known as T;
+    const tail = tailOf(text);
+    const known = this.known.get(tail);
+    if (known === text) return known as T;
     if (this.chars + text.length > this.budget) {
       this.known.clear();
       this.chars = 0;
     }
-    this.known.set(text, true);
+    this.known.set(tail, text);
     this.chars += text.length;
     return text;
   }
@@ -248,7 +253,9 @@ export class Journal {
     this.requestBodies[slot] = exchange.request.body;
     this.statuses[slot] = exchange.response.status;
     this.answerHeaders[slot] = this.answerHeadersOf(exchange.response.headers);
-    this.answerBodies[slot] = strings.intern(exchange.response.body);
+    // A read's answer comes again while nothing changes (polling); a write's names what it made, and never does.
+    const method = exchange.request.method;
+    this.answerBodies[slot] = method === 'GET' || method === 'HEAD' ? strings.intern(exchange.response.body) : exchange.response.body;
     this.operationIds[slot] = exchange.operationId;
     this.users[slot] = exchange.user;
     this.organizations[slot] = exchange.organization;

@@ -1,7 +1,8 @@
 /** Characters of a long key that a `TailMap` hashes. */
 const TAIL = 40;
 
-const tailOf = (key: string): string => (key.length <= TAIL ? key : key.slice(-TAIL));
+/** The part of a long string a lookup hashes: its last characters. */
+export const tailOf = (key: string): string => (key.length <= TAIL ? key : key.slice(-TAIL));
 
 /**
  * A map whose long string keys are looked up by their last characters and
@@ -24,12 +25,6 @@ export class TailMap<V> {
   get(key: string): V | undefined {
     const found = this.entries.get(tailOf(key));
     return found !== undefined && found.key === key ? found.value : undefined;
-  }
-
-  /** The key as stored: the first string of that content set, which callers may keep instead of theirs. */
-  keyOf(key: string): string | undefined {
-    const found = this.entries.get(tailOf(key));
-    return found !== undefined && found.key === key ? found.key : undefined;
   }
 
   set(key: string, value: V): void {

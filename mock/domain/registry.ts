@@ -71,7 +71,7 @@ export class Registry {
   readonly issuanceRequests = new Map<string, IssuanceRequest>();
   readonly codeLists: Record<CodeListName, CodeListEntry[]>;
   readonly auctions: AuctionResult[];
-  /** Fingerprints of recent writes per organisation, for duplicate detection (TRANSACTION_025). */
+  /** Fingerprints of recent writes (organisation, kind, request), for duplicate detection (TRANSACTION_025). */
   readonly recentWrites = new Map<string, number>();
   /** Exports awaiting the AIB Hub's answer (transaction ids). */
   readonly pendingExports = new Set<string>();
@@ -84,6 +84,9 @@ export class Registry {
   private dayStart = Number.NaN;
   private dayEnd = Number.NaN;
   private dayTurned = true;
+  /** `today()`'s last answer, and the start of that UTC day. */
+  private todayStart = Number.NaN;
+  private todayText = '';
 
   /** `owned`: the data is the registry's to change (else it works on a copy, and `data` stays pristine). */
   constructor(
@@ -132,7 +135,12 @@ export class Registry {
   }
 
   today(): string {
-    return day(this.clock.now());
+    const now = this.clock.now();
+    if (!(now >= this.todayStart && now < this.todayStart + 86_400_000)) {
+      this.todayStart = now - (now % 86_400_000);
+      this.todayText = day(now);
+    }
+    return this.todayText;
   }
 
   /** Registers a time-driven rule; `tick` runs it whenever the clock has moved past a request. */
