@@ -199,9 +199,23 @@ export interface RegistryData {
   nextCertificate: number;
 }
 
-/** Certificate ids are 20 digits: `1` and a 19-digit serial, so serials stay exact JavaScript numbers. */
+const idText = Buffer.alloc(20);
+
+/**
+ * Certificate ids are 20 digits: `1` and a 19-digit serial, so serials stay
+ * exact JavaScript numbers. Written as bytes and read back as one flat
+ * string: a template would leave a tree of pieces in every bundle the
+ * registry keeps.
+ */
 export function certificateId(serial: number): string {
-  return `1${String(serial).padStart(19, '0')}`;
+  let rest = serial;
+  idText[0] = 0x31;
+  for (let i = 19; i >= 1; i--) {
+    const digit = rest % 10;
+    idText[i] = 0x30 + digit;
+    rest = (rest - digit) / 10;
+  }
+  return idText.toString('latin1');
 }
 
 export function certificateSerial(id: string): number | null {
