@@ -436,3 +436,37 @@ describe('identifiers and bodies the model refuses', () => {
     assert.equal(after.json.status, 'Scheduled');
   });
 });
+
+describe('GET Transactions: newest first, whatever order they were made in', () => {
+  it('lists by createdAt, newest first, after transfers made with the clock moved forward and set back; one transaction is found by id only by who may see it', async () => {
+    // Tokens made now: the clock goes back two hours, before a token made at the start would be valid.
+    const fresh = async (user: string): Promise<string> => (await mock.admin('POST', '/__admin/token', { user })).json.access_token;
+    const bundle = bundleIn(EOLIEN_ISSUING, 'Active', 10);
+    const start = Date.parse((await mock.admin('GET', '/__admin/clock')).json.now);
+    const made: { id: string; at: number }[] = [];
+    // A first read puts the fixtures' history in order; what follows is recorded after it.
+    assert.equal((await mock.request('GET', '/transactionapi/IB/transactionapi/Transactions?$top=1', { token: await fresh('ib-root') })).status, 200);
+    // Forward, forward, then back before the first: the registry records them in that order.
+    for (const [offset, from] of [[0, 0], [3_600_000, 1], [-7_200_000, 2], [60_000, 3]] as const) {
+      await mock.admin('POST', '/__admin/clock', { now: new Date(start + offset).toISOString() });
+      const reply = await mock.request('POST', `${T}/Transfers`, { token: await fresh('eolien-trader'), body: { fromAccountNumber: EOLIEN_ISSUING, toAccountNumber: VOLTA_TRADING, bundles: [range(bundle, from, from)] } });
+      assert.equal(reply.status, 201, reply.text);
+      made.push({ id: /Transaction id: ([0-9a-f-]{36})\./.exec(reply.json.responseMessage)?.[1] as string, at: start + offset });
+    }
+    for (const user of ['eolien-trader', 'ib-root']) {
+      const prefix = user === 'ib-root' ? '/transactionapi/IB/transactionapi' : T;
+      const list = (await mock.request('GET', `${prefix}/Transactions?$top=500`, { token: await fresh(user) })).json as { transactionId: string; createdAt: string }[];
+      const times = list.map((transaction) => Date.parse(transaction.createdAt));
+      assert.deepEqual(times, [...times].sort((a, b) => b - a), `${user}: newest first`);
+      const order = made.map((transaction) => list.findIndex((listed) => listed.transactionId === transaction.id));
+      assert.ok(order.every((index) => index >= 0), `${user} sees all four`);
+      // By time: +1 h, +1 min, start, -2 h.
+      assert.deepEqual([order[1], order[3], order[0], order[2]], [...order].sort((a, b) => a - b), `${user}: ${order}`);
+    }
+    const one = await mock.request('GET', `${T}/Transactions/${made[2].id}`, { token: await fresh('eolien-trader') });
+    assert.equal(one.status, 200, one.text);
+    assert.equal(one.json.transactionId, made[2].id);
+    const stranger = await mock.request('GET', `${T}/Transactions/${made[2].id}`, { token: await fresh('hydro-trader') });
+    assert.equal(stranger.json.responseCode, 'TRANSACTION_001');
+  });
+});

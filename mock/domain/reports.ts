@@ -106,9 +106,7 @@ export function balances(registry: Registry, accounts: Set<string>, technologyCo
 export function transactionHistory(registry: Registry, accounts: Set<string>, period: Period): Transaction[] {
   const touches = (transaction: Transaction): boolean =>
     (transaction.fromAccountNumber !== null && accounts.has(transaction.fromAccountNumber)) || (transaction.toAccountNumber !== null && accounts.has(transaction.toAccountNumber));
-  return [...registry.transactions.values()]
-    .filter((transaction) => touches(transaction) && within(dateOf(transaction.createdAt), period))
-    .sort((a, b) => ascending(b.createdAt, a.createdAt));
+  return registry.transactionsNewestFirst().filter((transaction) => touches(transaction) && within(dateOf(transaction.createdAt), period));
 }
 
 /** Finds the bundle that holds a certificate, whatever its account: serials are unique in the registry. */

@@ -24,19 +24,20 @@ function ownAccounts(registry: Registry, organizationId: string): Set<string> {
 const concerns = (transaction: Transaction, accounts: Set<string>): boolean =>
   (transaction.fromAccountNumber !== null && accounts.has(transaction.fromAccountNumber)) || (transaction.toAccountNumber !== null && accounts.has(transaction.toAccountNumber));
 
-const newestFirst = (a: { createdAt: string }, b: { createdAt: string }): number => b.createdAt.localeCompare(a.createdAt);
-
-function visibleTransactions(context: RequestContext): Transaction[] {
+/** Newest first: the domain sees them all, an account holder those into or out of its accounts. */
+function visibleTransactions(context: RequestContext): readonly Transaction[] {
   const caller = callerOf(context);
-  const all = [...context.registry.transactions.values()];
-  if (caller.scope === 'domain') return all.sort(newestFirst);
+  const all = context.registry.transactionsNewestFirst();
+  if (caller.scope === 'domain') return all;
   const accounts = ownAccounts(context.registry, caller.organization.organizationId);
-  return all.filter((transaction) => concerns(transaction, accounts)).sort(newestFirst);
+  return all.filter((transaction) => concerns(transaction, accounts));
 }
 
 function oneTransaction(context: RequestContext) {
-  const transaction = visibleTransactions(context).find((candidate) => candidate.transactionId === context.path.transactionId);
-  return transaction ? json(transaction) : code('TRANSACTION_001', { 'Transaction Id': String(context.path.transactionId) });
+  const caller = callerOf(context);
+  const transaction = context.registry.transactions.get(String(context.path.transactionId));
+  const visible = transaction && (caller.scope === 'domain' || concerns(transaction, ownAccounts(context.registry, caller.organization.organizationId)));
+  return visible ? json(transaction) : code('TRANSACTION_001', { 'Transaction Id': String(context.path.transactionId) });
 }
 
 /** Range checks the schema cannot express answer the operation's `_002`, naming the fields. */
