@@ -114,7 +114,8 @@ export class Registry {
     for (const device of copy.devices) this.devices.set(device.gsrn, device);
     for (const bundle of copy.bundles) this.addBundle(bundle);
     for (const transaction of copy.transactions) this.transactions.set(transaction.transactionId, transaction);
-    this.chronological.push(...this.transactions.values());
+    // A loop, not push(...all): the large profile has more transactions than a call has room for arguments.
+    for (const transaction of this.transactions.values()) this.chronological.push(transaction);
     this.chronologicalInOrder = false;
     for (const cancellation of copy.cancellations) this.cancellations.set(cancellation.transactionId, cancellation);
     for (const item of copy.scheduled) this.scheduled.set(item.scheduledTransactionId, item);
