@@ -463,6 +463,18 @@ describe('GET Transactions: newest first, whatever order they were made in', () 
       // By time: +1 h, +1 min, start, -2 h.
       assert.deepEqual([order[1], order[3], order[0], order[2]], [...order].sort((a, b) => a - b), `${user}: ${order}`);
     }
+    // Read again (the answer the registry keeps until the next transaction), then once more after one more transfer.
+    const listed = async (): Promise<string[]> =>
+      ((await mock.request('GET', `${T}/Transactions?$top=500`, { token: await fresh('eolien-trader') })).json as { transactionId: string }[]).map((t) => t.transactionId);
+    const before = await listed();
+    assert.deepEqual(await listed(), before);
+    await mock.admin('POST', '/__admin/clock', { now: new Date(start + 7_200_000).toISOString() });
+    const last = await mock.request('POST', `${T}/Transfers`, { token: await fresh('eolien-trader'), body: { fromAccountNumber: EOLIEN_ISSUING, toAccountNumber: VOLTA_TRADING, bundles: [range(bundle, 5, 5)] } });
+    assert.equal(last.status, 201, last.text);
+    const after = await listed();
+    assert.equal(after[0], /Transaction id: ([0-9a-f-]{36})\./.exec(last.json.responseMessage)?.[1], 'the newest comes first');
+    assert.deepEqual(after.slice(1), before);
+    assert.ok(!(await mock.request('GET', `${T}/Transactions?$top=500`, { token: await fresh('hydro-trader') })).json.some((t: { transactionId: string }) => after.includes(t.transactionId)), 'none of them for another holder');
     const one = await mock.request('GET', `${T}/Transactions/${made[2].id}`, { token: await fresh('eolien-trader') });
     assert.equal(one.status, 200, one.text);
     assert.equal(one.json.transactionId, made[2].id);

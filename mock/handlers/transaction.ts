@@ -24,13 +24,30 @@ function ownAccounts(registry: Registry, organizationId: string): Set<string> {
 const concerns = (transaction: Transaction, accounts: Set<string>): boolean =>
   (transaction.fromAccountNumber !== null && accounts.has(transaction.fromAccountNumber)) || (transaction.toAccountNumber !== null && accounts.has(transaction.toAccountNumber));
 
+const sameSet = (a: ReadonlySet<string>, b: ReadonlySet<string>): boolean => a.size === b.size && [...a].every((item) => b.has(item));
+
+/**
+ * An account holder's share of the newest-first list, per organisation and
+ * its accounts, until the next transaction (the registry then makes a new
+ * list, and this falls away with it): a client polling its transactions
+ * after a long run is not answered by a filter over all of them each time.
+ */
+const shares = new WeakMap<readonly Transaction[], Map<string, { accounts: ReadonlySet<string>; visible: readonly Transaction[] }>>();
+
 /** Newest first: the domain sees them all, an account holder those into or out of its accounts. */
 function visibleTransactions(context: RequestContext): readonly Transaction[] {
   const caller = callerOf(context);
   const all = context.registry.transactionsNewestFirst();
   if (caller.scope === 'domain') return all;
-  const accounts = ownAccounts(context.registry, caller.organization.organizationId);
-  return all.filter((transaction) => concerns(transaction, accounts));
+  const organizationId = caller.organization.organizationId;
+  const accounts = ownAccounts(context.registry, organizationId);
+  let byOrganization = shares.get(all);
+  if (!byOrganization) shares.set(all, (byOrganization = new Map()));
+  const known = byOrganization.get(organizationId);
+  if (known && sameSet(known.accounts, accounts)) return known.visible;
+  const visible = all.filter((transaction) => concerns(transaction, accounts));
+  byOrganization.set(organizationId, { accounts, visible });
+  return visible;
 }
 
 function oneTransaction(context: RequestContext) {
