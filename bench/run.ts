@@ -1,5 +1,5 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -27,6 +27,8 @@ export interface Target {
   args: () => string[];
   /** Called with the requests a run completed (transfers use up certificates). */
   ran?: (requests: number) => void;
+  /** The server's process, for the CPU it spends per request. */
+  pid?: number;
 }
 
 export interface Run {
@@ -34,6 +36,8 @@ export interface Run {
   p99: number;
   requests: number;
   failed: number;
+  /** CPU time (user and system, all threads) the server spent per completed request, µs; NaN where /proc is missing. */
+  cpuUs: number;
 }
 
 const children: ChildProcess[] = [];
@@ -50,8 +54,22 @@ export function ensureWrk(): string {
   throw new Error('wrk is needed as the load generator: apt-get install wrk (or brew install wrk)');
 }
 
-export function start(command: string, args: string[]): void {
-  children.push(spawn(command, args, { cwd: ROOT, stdio: ['ignore', 'ignore', 'inherit'] }));
+export function start(command: string, args: string[]): number | undefined {
+  const child = spawn(command, args, { cwd: ROOT, stdio: ['ignore', 'ignore', 'inherit'] });
+  children.push(child);
+  return child.pid;
+}
+
+/** A process's CPU time so far (user and system, all its threads), µs; NaN without Linux's /proc. */
+export function cpuTimeUs(pid: number | undefined): number {
+  if (pid === undefined) return Number.NaN;
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+    // utime and stime, fields 14 and 15 of stat(5), in clock ticks (100 a second on Linux).
+    return ((Number(fields[11]) + Number(fields[12])) / 100) * 1e6;
+  } catch {
+    return Number.NaN;
+  }
 }
 
 export async function ready(url: string): Promise<void> {
@@ -68,7 +86,9 @@ export async function ready(url: string): Promise<void> {
 }
 
 export function wrk(binary: string, target: Target, seconds: number): Run {
+  const cpuBefore = cpuTimeUs(target.pid);
   const result = spawnSync(binary, ['-t1', `-c${CONNECTIONS}`, `-d${seconds}s`, '--latency', target.url, ...target.args()], { encoding: 'utf8' });
+  const cpuAfter = cpuTimeUs(target.pid);
   const out = result.stdout;
   const number = (pattern: RegExp): number => Number(pattern.exec(out)?.[1] ?? Number.NaN);
   const p99 = /99%\s+([\d.]+)(us|ms|s)/.exec(out);
@@ -78,7 +98,9 @@ export function wrk(binary: string, target: Target, seconds: number): Run {
     p99: p99 ? Number(p99[1]) * scale : Number.NaN,
     requests: number(/(\d+) requests in/),
     failed: number(/Non-2xx or 3xx responses: (\d+)/) || 0,
+    cpuUs: Number.NaN,
   };
+  run.cpuUs = (cpuAfter - cpuBefore) / run.requests;
   if (Number.isNaN(run.rps)) throw new Error(`wrk failed on ${target.name}: ${out}${result.stderr}`);
   target.ran?.(run.requests);
   return run;
@@ -153,11 +175,13 @@ async function main(): Promise<void> {
   writeFileSync(raised, JSON.stringify({ fairUse: { limits: [{ requests: 1_000_000_000, windowSeconds: 60 }] } }));
   const url = (port: number, path = '/'): string => `http://127.0.0.1:${port}${path}`;
   const prism = join(ROOT, 'node_modules', '.bin', 'prism');
-  start(process.execPath, ['--import', 'tsx', 'bench/raw-server.ts', String(ports.raw)]);
-  start(prism, ['mock', '-v', 'silent', '-h', '127.0.0.1', '-p', String(ports.prismManagement), files.management]);
-  start(prism, ['mock', '-v', 'silent', '-h', '127.0.0.1', '-p', String(ports.prismTransaction), files.transaction]);
-  start(process.execPath, ['--import', 'tsx', 'cli/grex-harness.ts', 'mock', '--port', String(ports.mock), '--config', raised]);
-  start(process.execPath, ['--import', 'tsx', 'cli/grex-harness.ts', 'mock', '--port', String(ports.bare), '--firewall', 'off', '--fair-use', 'off']);
+  const pids = {
+    raw: start(process.execPath, ['--import', 'tsx', 'bench/raw-server.ts', String(ports.raw)]),
+    prismManagement: start(prism, ['mock', '-v', 'silent', '-h', '127.0.0.1', '-p', String(ports.prismManagement), files.management]),
+    prismTransaction: start(prism, ['mock', '-v', 'silent', '-h', '127.0.0.1', '-p', String(ports.prismTransaction), files.transaction]),
+    mock: start(process.execPath, ['--import', 'tsx', 'cli/grex-harness.ts', 'mock', '--port', String(ports.mock), '--config', raised]),
+    bare: start(process.execPath, ['--import', 'tsx', 'cli/grex-harness.ts', 'mock', '--port', String(ports.bare), '--firewall', 'off', '--fair-use', 'off']),
+  };
   await Promise.all([ready(url(ports.raw)), ready(url(ports.prismManagement)), ready(url(ports.prismTransaction)), ready(url(ports.mock, '/__admin/health')), ready(url(ports.bare, '/__admin/health'))]);
 
   const mock = (path: string): string => url(ports.mock, path);
@@ -182,24 +206,27 @@ async function main(): Promise<void> {
   const account = '643003000000000002';
   const auth = ['-H', `Authorization: Bearer ${token}`, '-H', 'Accept: application/json', '-H', 'User-Agent: grex-bench'];
   const targets: Target[] = [
-    { name: 'GET account   raw node:http', url: url(ports.raw), args: () => auth },
-    { name: 'GET account   prism mock', url: url(ports.prismManagement, `/AH/managementapi/Accounts/${account}`), args: () => auth },
-    { name: 'GET account   grex-harness', url: url(ports.mock, `/managementapi/AH/managementapi/Accounts/${account}`), args: () => auth },
-    { name: 'POST transfer raw node:http', url: url(ports.raw), args: () => ['-s', 'bench/post.lua', '--', '/', sample, token] },
-    { name: 'POST transfer prism mock', url: url(ports.prismTransaction), args: () => ['-s', 'bench/post.lua', '--', '/AH/transactionapi/Transfers', sample, token] },
+    { name: 'GET account   raw node:http', url: url(ports.raw), args: () => auth, pid: pids.raw },
+    { name: 'GET account   prism mock', url: url(ports.prismManagement, `/AH/managementapi/Accounts/${account}`), args: () => auth, pid: pids.prismManagement },
+    { name: 'GET account   grex-harness', url: url(ports.mock, `/managementapi/AH/managementapi/Accounts/${account}`), args: () => auth, pid: pids.mock },
+    { name: 'POST transfer raw node:http', url: url(ports.raw), args: () => ['-s', 'bench/post.lua', '--', '/', sample, token], pid: pids.raw },
+    { name: 'POST transfer prism mock', url: url(ports.prismTransaction), args: () => ['-s', 'bench/post.lua', '--', '/AH/transactionapi/Transfers', sample, token], pid: pids.prismTransaction },
     {
       name: 'POST transfer grex-harness',
+      pid: pids.mock,
       url: url(ports.mock),
       args: () => ['-s', 'bench/transfer.lua', '--', '/transactionapi/AH/transactionapi/Transfers', token, from, to, serials, String(used)],
       ran: (requests) => (used += requests + 2 * CONNECTIONS),
     },
     {
       name: 'GET account   gateway off',
+      pid: pids.bare,
       url: url(ports.bare, `/managementapi/AH/managementapi/Accounts/${account}`),
       args: () => ['-H', `Authorization: Bearer ${bareToken}`, '-H', 'Accept: application/json', '-H', 'User-Agent: grex-bench'],
     },
     {
       name: 'POST transfer gateway off',
+      pid: pids.bare,
       url: url(ports.bare),
       args: () => ['-s', 'bench/transfer.lua', '--', '/transactionapi/AH/transactionapi/Transfers', bareToken, from, to, bareSerials, String(bareUsed)],
       ran: (requests) => (bareUsed += requests + 2 * CONNECTIONS),
@@ -213,11 +240,13 @@ async function main(): Promise<void> {
   for (const target of targets) {
     const list = runs.get(target.name) ?? [];
     const failed = list.reduce((sum, run) => sum + run.failed, 0);
+    const cpu = median(list.map((run) => run.cpuUs));
     process.stdout.write(
-      `${target.name.padEnd(28)} ${Math.round(median(list.map((run) => run.rps))).toString().padStart(7)} req/s median  p99 ${median(list.map((run) => run.p99)).toFixed(1).padStart(6)} ms  (rounds ${list.map((run) => Math.round(run.rps)).join(', ')})${failed ? `  ${failed} non-2xx` : ''}\n`,
+      `${target.name.padEnd(28)} ${Math.round(median(list.map((run) => run.rps))).toString().padStart(7)} req/s median  p99 ${median(list.map((run) => run.p99)).toFixed(1).padStart(6)} ms${Number.isNaN(cpu) ? '' : `  CPU ${cpu.toFixed(0).padStart(4)} µs/req`}  (rounds ${list.map((run) => Math.round(run.rps)).join(', ')})${failed ? `  ${failed} non-2xx` : ''}\n`,
     );
   }
   const rps = (name: string): number => median((runs.get(name) ?? []).map((run) => run.rps));
+  const cpuPerRequest = (name: string): number => median((runs.get(name) ?? []).map((run) => run.cpuUs));
   process.stdout.write('\n');
   for (const kind of ['GET account  ', 'POST transfer']) {
     const mine = rps(`${kind} grex-harness`);
@@ -229,6 +258,18 @@ async function main(): Promise<void> {
     const on = rps(`${kind} grex-harness`);
     const off = rps(`${kind} gateway off`);
     process.stdout.write(`${kind}: with the firewall and fair use on (limits raised) = ${((100 * on) / off).toFixed(0)}% of the same pipeline with both off (target 90% or more)\n`);
+  }
+  // Throughput on this VM moves with its neighbours; the CPU a server spends per request moves much less. Not the targets, a steadier view of them.
+  if (!Number.isNaN(cpuPerRequest('GET account   grex-harness'))) {
+    process.stdout.write('\nCPU per request (server process, all threads; medians), a steadier view of the same ratios:\n');
+    for (const kind of ['GET account  ', 'POST transfer']) {
+      const mine = cpuPerRequest(`${kind} grex-harness`);
+      const raw = cpuPerRequest(`${kind} raw node:http`);
+      const prismCpu = cpuPerRequest(`${kind} prism mock`);
+      process.stdout.write(
+        `${kind}: raw ${raw.toFixed(0)} µs, Prism ${prismCpu.toFixed(0)} µs, grex-harness ${mine.toFixed(0)} µs: Prism spends ${(prismCpu / mine).toFixed(1)}x the mock's CPU, the mock ${((100 * raw) / mine).toFixed(0)}% of raw's throughput per core\n`,
+      );
+    }
   }
   if (used > available) process.stdout.write(`note: the transfer runs needed ${used} certificates but ${available} were available; later transfers were refused\n`);
 }
