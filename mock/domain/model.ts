@@ -102,6 +102,14 @@ export interface Transaction {
   bundles: CertificateRange[];
 }
 
+/** Whether a transaction moved certificates into or out of one of the accounts. */
+export function touchesAccounts(transaction: Transaction, accounts: ReadonlySet<string>): boolean {
+  return (transaction.fromAccountNumber !== null && accounts.has(transaction.fromAccountNumber)) || (transaction.toAccountNumber !== null && accounts.has(transaction.toAccountNumber));
+}
+
+/** Code-unit order of two strings (ISO-8601 instants and dates sort in time order by it). */
+export const ascending = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
+
 export interface Cancellation {
   transactionId: string;
   statementId: string;

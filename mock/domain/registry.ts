@@ -1,6 +1,7 @@
 import type { Clock } from '../clock.js';
 import { uuid } from './ids.js';
 import {
+  ascending,
   certificateId,
   certificateSerial,
   type Account,
@@ -298,7 +299,7 @@ export class Registry {
     if (this.newestFirst) return this.newestFirst;
     const byTime = this.chronological;
     if (!this.chronologicalInOrder) {
-      byTime.sort((a, b) => (a.createdAt < b.createdAt ? -1 : a.createdAt > b.createdAt ? 1 : 0));
+      byTime.sort((a, b) => ascending(a.createdAt, b.createdAt));
       this.chronologicalInOrder = true;
     }
     const out = new Array<Transaction>(byTime.length);

@@ -1,6 +1,6 @@
 import { REGION_NAMES } from '../../fixtures/france.js';
 import { monthOf, shiftMonth } from './calendar.js';
-import { certificateSerial, type Account, type AuctionResult, type Cancellation, type CertificateBundle, type Organization, type ProductionDevice, type Transaction, type TransactionType } from './model.js';
+import { ascending, certificateSerial, touchesAccounts, type Account, type AuctionResult, type Cancellation, type CertificateBundle, type Organization, type ProductionDevice, type Transaction, type TransactionType } from './model.js';
 import { refuse, type Refusal, type Registry } from './registry.js';
 
 /**
@@ -10,7 +10,6 @@ import { refuse, type Refusal, type Registry } from './registry.js';
  * account holder); undefined means the issuing body's whole domain.
  */
 
-const ascending = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
 const dateOf = (instant: string): string => instant.slice(0, 10);
 const DAY_MS = 86_400_000;
 const addDays = (date: string, days: number): string => new Date(Date.parse(`${date}T00:00:00Z`) + days * DAY_MS).toISOString().slice(0, 10);
@@ -104,9 +103,7 @@ export function balances(registry: Registry, accounts: Set<string>, technologyCo
 
 /** Transactions into or out of the accounts whose creation date is in the period, newest first. */
 export function transactionHistory(registry: Registry, accounts: Set<string>, period: Period): Transaction[] {
-  const touches = (transaction: Transaction): boolean =>
-    (transaction.fromAccountNumber !== null && accounts.has(transaction.fromAccountNumber)) || (transaction.toAccountNumber !== null && accounts.has(transaction.toAccountNumber));
-  return registry.transactionsNewestFirst().filter((transaction) => touches(transaction) && within(dateOf(transaction.createdAt), period));
+  return registry.transactionsNewestFirst().filter((transaction) => touchesAccounts(transaction, accounts) && within(dateOf(transaction.createdAt), period));
 }
 
 /** Finds the bundle that holds a certificate, whatever its account: serials are unique in the registry. */

@@ -1,4 +1,4 @@
-import type { Transaction } from '../domain/model.js';
+import { touchesAccounts, type Transaction } from '../domain/model.js';
 import type { Registry } from '../domain/registry.js';
 import {
   cancel,
@@ -21,9 +21,6 @@ function ownAccounts(registry: Registry, organizationId: string): Set<string> {
   return new Set(registry.accountsOf(organizationId).map((account) => account.accountNumber));
 }
 
-const concerns = (transaction: Transaction, accounts: Set<string>): boolean =>
-  (transaction.fromAccountNumber !== null && accounts.has(transaction.fromAccountNumber)) || (transaction.toAccountNumber !== null && accounts.has(transaction.toAccountNumber));
-
 const sameSet = (a: ReadonlySet<string>, b: ReadonlySet<string>): boolean => a.size === b.size && [...a].every((item) => b.has(item));
 
 /**
@@ -45,7 +42,7 @@ function visibleTransactions(context: RequestContext): readonly Transaction[] {
   if (!byOrganization) shares.set(all, (byOrganization = new Map()));
   const known = byOrganization.get(organizationId);
   if (known && sameSet(known.accounts, accounts)) return known.visible;
-  const visible = all.filter((transaction) => concerns(transaction, accounts));
+  const visible = all.filter((transaction) => touchesAccounts(transaction, accounts));
   byOrganization.set(organizationId, { accounts, visible });
   return visible;
 }
@@ -53,7 +50,7 @@ function visibleTransactions(context: RequestContext): readonly Transaction[] {
 function oneTransaction(context: RequestContext) {
   const caller = callerOf(context);
   const transaction = context.registry.transactions.get(String(context.path.transactionId));
-  const visible = transaction && (caller.scope === 'domain' || concerns(transaction, ownAccounts(context.registry, caller.organization.organizationId)));
+  const visible = transaction && (caller.scope === 'domain' || touchesAccounts(transaction, ownAccounts(context.registry, caller.organization.organizationId)));
   return visible ? json(transaction) : code('TRANSACTION_001', { 'Transaction Id': String(context.path.transactionId) });
 }
 
