@@ -292,31 +292,28 @@ export class Journal {
     return headers;
   }
 
+  /** A slot back as an exchange, in the one shape `normalized` gives (the spill file's too). */
   private expand(slot: number): Exchange {
     const text = this.decisions[slot];
     const decisions: Decision[] = text
       ? text.split(RECORD).map((part) => {
           const [stage, outcome, code, detail] = part.split(FIELD);
-          return { stage: stage as Stage, outcome: outcome as Decision['outcome'], ...(code ? { code } : {}), ...(detail ? { detail } : {}) };
+          return { stage: stage as Stage, outcome: outcome as Decision['outcome'], code, detail };
         })
       : [];
-    const requestBody = this.requestBodies[slot];
-    const answerBody = this.answerBodies[slot];
-    const operationId = this.operationIds[slot];
-    const user = this.users[slot];
-    const organization = this.organizations[slot];
-    return {
+    const exchange: Exchange = {
       id: this.ids[slot],
       startedAt: this.startedAt[slot],
       durationMs: this.durations[slot],
       client: this.clients[slot],
-      request: { method: this.methods[slot], url: this.urls[slot], headers: headersOf(this.headerLists[slot]), ...(requestBody !== undefined ? { body: requestBody } : {}) },
-      response: { status: this.statuses[slot], headers: this.answerHeaders[slot], ...(answerBody !== undefined ? { body: answerBody } : {}) },
-      ...(operationId ? { operationId } : {}),
-      ...(user ? { user } : {}),
-      ...(organization ? { organization } : {}),
+      request: { method: this.methods[slot], url: this.urls[slot], headers: {}, body: this.requestBodies[slot] },
+      response: { status: this.statuses[slot], headers: this.answerHeaders[slot], body: this.answerBodies[slot] },
+      operationId: this.operationIds[slot],
+      user: this.users[slot],
+      organization: this.organizations[slot],
       decisions,
     };
+    return normalized(exchange, this.headerLists[slot]);
   }
 
   /** Oldest first; the last `limit` only, if given. */
