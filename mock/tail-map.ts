@@ -18,10 +18,6 @@ export class TailMap<V> {
 
   constructor(private readonly limit: number) {}
 
-  get size(): number {
-    return this.entries.size;
-  }
-
   get(key: string): V | undefined {
     const found = this.entries.get(tailOf(key));
     return found !== undefined && found.key === key ? found.value : undefined;
@@ -30,9 +26,5 @@ export class TailMap<V> {
   set(key: string, value: V): void {
     if (this.entries.size >= this.limit) this.entries.clear();
     this.entries.set(tailOf(key), { key, value });
-  }
-
-  clear(): void {
-    this.entries.clear();
   }
 }
