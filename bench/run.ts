@@ -93,14 +93,14 @@ export function wrk(binary: string, target: Target, seconds: number): Run {
   const number = (pattern: RegExp): number => Number(pattern.exec(out)?.[1] ?? Number.NaN);
   const p99 = /99%\s+([\d.]+)(us|ms|s)/.exec(out);
   const scale = p99?.[2] === 'us' ? 0.001 : p99?.[2] === 's' ? 1000 : 1;
+  const requests = number(/(\d+) requests in/);
   const run = {
     rps: number(/Requests\/sec:\s+([\d.]+)/),
     p99: p99 ? Number(p99[1]) * scale : Number.NaN,
-    requests: number(/(\d+) requests in/),
+    requests,
     failed: number(/Non-2xx or 3xx responses: (\d+)/) || 0,
-    cpuUs: Number.NaN,
+    cpuUs: (cpuAfter - cpuBefore) / requests,
   };
-  run.cpuUs = (cpuAfter - cpuBefore) / run.requests;
   if (Number.isNaN(run.rps)) throw new Error(`wrk failed on ${target.name}: ${out}${result.stderr}`);
   target.ran?.(run.requests);
   return run;
