@@ -74,3 +74,23 @@ export class BoundedMap<K, V> extends Map<K, V> {
     return super.set(key, value);
   }
 }
+
+/** Times per key in a sliding window: how often something happened lately (sign-ins per client, reads per page). */
+export class RecentTimes {
+  private readonly times: BoundedMap<string, number[]>;
+
+  constructor(
+    limit: number,
+    private readonly windowMs: number,
+  ) {
+    this.times = new BoundedMap(limit);
+  }
+
+  /** Notes `at` for the key, forgets its times older than the window, and answers how many are left, `at` included. */
+  add(key: string, at: number): number {
+    const times = (this.times.get(key) ?? []).filter((time) => time > at - this.windowMs);
+    times.push(at);
+    this.times.set(key, times);
+    return times.length;
+  }
+}

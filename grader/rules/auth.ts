@@ -1,5 +1,5 @@
 import type { Observation } from '../observation.js';
-import { BoundedMap, Verdict, type Rule } from '../rule.js';
+import { BoundedMap, RecentTimes, Verdict, type Rule } from '../rule.js';
 
 /**
  * Manual chapter 6 (and 3): a client signs in with the authorization code
@@ -58,7 +58,7 @@ export function signInLoop(): Rule {
     manualRef: '3.2 Obtaining Access Tokens using a valid Refresh Token; 6.3 How to get a new access, and refresh, token',
     description: `At most ${SIGN_IN_LIMIT} token requests (sign-ins and refreshes) in ${SIGN_IN_WINDOW_MS / 60_000} minutes per client: tokens are reused until they expire.`,
   });
-  const grants = new BoundedMap<string, number[]>(10_000);
+  const grants = new RecentTimes(10_000, SIGN_IN_WINDOW_MS);
   return {
     info: verdict.info,
     observe(observation: Observation) {
@@ -66,10 +66,8 @@ export function signInLoop(): Rule {
       verdict.checked++;
       const clientId = new URLSearchParams(observation.exchange.request.body ?? '').get('client_id') ?? '';
       const key = `${observation.exchange.client} ${clientId}`;
-      const times = (grants.get(key) ?? []).filter((time) => time > observation.at - SIGN_IN_WINDOW_MS);
-      times.push(observation.at);
-      grants.set(key, times);
-      if (times.length > SIGN_IN_LIMIT) verdict.fail(observation, `token request ${times.length} in ${SIGN_IN_WINDOW_MS / 60_000} minutes from ${key.trim()}`);
+      const requests = grants.add(key, observation.at);
+      if (requests > SIGN_IN_LIMIT) verdict.fail(observation, `token request ${requests} in ${SIGN_IN_WINDOW_MS / 60_000} minutes from ${key.trim()}`);
     },
     finish: () => verdict.result(),
   };

@@ -1,5 +1,5 @@
 import type { Observation } from '../observation.js';
-import { BoundedMap, Verdict, type Rule } from '../rule.js';
+import { RecentTimes, Verdict, type Rule } from '../rule.js';
 
 function hasParameter(search: string, name: string): boolean {
   for (const pair of search.split('&')) {
@@ -49,7 +49,7 @@ export function polling(): Rule {
     manualRef: '1.2.2 Request types to avoid',
     description: `The same unfiltered collection page is read successfully at most ${POLL_REPEATS} times in ${POLL_WINDOW_MS / 60_000} minutes per account holder.`,
   });
-  const reads = new BoundedMap<string, number[]>(50_000);
+  const reads = new RecentTimes(50_000, POLL_WINDOW_MS);
   return {
     info: verdict.info,
     observe(observation: Observation) {
@@ -57,10 +57,8 @@ export function polling(): Rule {
       verdict.checked++;
       if (hasParameter(observation.search, '$filter')) return;
       const key = `${observation.holder} ${observation.path.toLowerCase()}?${observation.search}`;
-      const times = (reads.get(key) ?? []).filter((time) => time > observation.at - POLL_WINDOW_MS);
-      times.push(observation.at);
-      reads.set(key, times);
-      if (times.length > POLL_REPEATS) verdict.fail(observation, `GET ${observation.path}?${observation.search} read ${times.length} times in ${POLL_WINDOW_MS / 60_000} minutes`);
+      const times = reads.add(key, observation.at);
+      if (times > POLL_REPEATS) verdict.fail(observation, `GET ${observation.path}?${observation.search} read ${times} times in ${POLL_WINDOW_MS / 60_000} minutes`);
     },
     finish: () => verdict.result(),
   };
