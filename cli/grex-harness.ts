@@ -13,6 +13,7 @@ import { DEFAULT_FIREWALL } from '../mock/firewall.js';
 import { startMock } from '../mock/server.js';
 import { CERTIFY_HELP, GRADE_HELP, certifyCommand, gradeCommand } from '../grader/commands.js';
 import { HOST_NAMES } from '../mock/tls.js';
+import { b2cHost } from '../mock/identity.js';
 
 const HELP = `grex-harness: a contract-driven G-REX mock and conformance harness
 
@@ -54,7 +55,10 @@ Commands:
               --tls             hosts mode: HTTPS with certificates for the real
                                 host names (eexfrancedemoapi.grexel.com,
                                 gcrfdemo.b2clogin.com, their PROD twins,
-                                localhost) from a local authority it prints
+                                localhost) from a local authority it prints;
+                                the banner gives the base URIs at those names.
+                                Each API host name takes its own tenant's
+                                tokens only (DEMO gcrfdemo, PROD gcrfr)
               --fault JSON      test only, repeatable: make the mock wrong on
                                 purpose, to show a suite or grader catches it:
                                 {"kind":"set-field"|"remove-field","operationId"?,
@@ -227,12 +231,31 @@ async function mock(args: string[]): Promise<number> {
     }
   }
   const { app } = running;
-  const lines = [`grex-harness mock listening on ${running.url} (ready in ${Math.round(performance.now() - started)} ms)`, '', 'Postman environment (manual Appendix 1/4 variable names):'];
-  for (const contract of app.contracts.contracts) {
-    if (contract.grex.postmanVariable) lines.push(`  ${contract.grex.postmanVariable.padEnd(31)} ${running.url}/${contract.grex.api}`);
+  // Hosts mode: clients reach the mock at the real host names (a hosts entry), so that is what the banner gives them.
+  // URL leaves out the scheme's default port: empty on 443.
+  const port = new URL(running.url).port;
+  const at = (host: string): string => (running.caFile ? `https://${host}${port ? `:${port}` : ''}` : running.url);
+  const demo = TENANTS.find((tenant) => tenant.environment === 'DEMO') as (typeof TENANTS)[number];
+  const home = at(demo.apiHost);
+  const lines = [`grex-harness mock listening on ${running.url} (ready in ${Math.round(performance.now() - started)} ms)`];
+  for (const tenant of running.caFile ? TENANTS : [demo]) {
+    const which = running.caFile ? ` for ${tenant.environment}, ${tenant.apiHost},` : '';
+    lines.push('', `Postman environment${which} (manual Appendix 1/4 variable names):`);
+    for (const contract of app.contracts.contracts) {
+      if (contract.grex.postmanVariable) lines.push(`  ${contract.grex.postmanVariable.padEnd(31)} ${at(tenant.apiHost)}/${contract.grex.api}`);
+    }
   }
-  lines.push('', 'Documentation:', `  ${running.url}/__docs/`);
-  for (const contract of app.contracts.contracts) lines.push(`  ${running.url}${docsPath(contract)}`);
+  lines.push('', `B2C token environments (manual Appendix 2/5 variable names; both tenants${running.caFile ? ' at their real hosts' : ' on this host'}):`);
+  for (const tenant of TENANTS) {
+    lines.push(`  ${tenant.environment.padEnd(5)} B2CHost ${at(b2cHost(tenant))}  B2CDirectoryName ${tenant.name}  SignInPolicyId ${tenant.policy}`);
+    lines.push(`        ClientId ${tenant.clientId}  AppId ${tenant.appId}  ReplyUrl ${tenant.replyUrl}`);
+  }
+  lines.push(
+    `  DEMO's AppId is the mock's stand-in: the manual's Appendix 5 gives "GCR", which is not an application id.`,
+    '  Scope: https://{B2CDirectoryName}.onmicrosoft.com/{AppId}/user_impersonation openid offline_access',
+  );
+  lines.push('', 'Documentation:', `  ${home}/__docs/`);
+  for (const contract of app.contracts.contracts) lines.push(`  ${home}${docsPath(contract)}`);
   const users = [...app.registry.users.values()].filter((user) => user.status === 'Active');
   lines.push(
     '',
@@ -248,13 +271,14 @@ async function mock(args: string[]): Promise<number> {
     lines.push(
       '',
       `Hosts mode (HTTPS): trust the certificate authority ${running.caFile}`,
-      `and point the real names at this machine in the hosts file, e.g. "127.0.0.1 ${HOST_NAMES.join(' ')}"`,
-      'then run on port 443 (--port 443) so that clients need no other change.',
+      `and point the real names at this machine in the hosts file: "127.0.0.1 ${HOST_NAMES.filter((name) => name !== 'localhost').join(' ')}".`,
+      ...(port ? ['Run on port 443 (--port 443) so that clients need no other change than the hosts entry.'] : []),
+      'On these names each API host takes its own tenant\'s tokens only (DEMO gcrfdemo, PROD gcrfr), as G-REX does.',
     );
   }
   lines.push(
     '',
-    'Sign in as the registry UI does (PKCE with MFA): ' + `${running.url}/`,
+    'Sign in as the registry UI does (PKCE with MFA): ' + `${home}/`,
     '',
     'A token without a browser:',
     `  curl -s -X POST ${running.url}/__admin/token -H 'Content-Type: application/json' -d '{"user":"${users[0]?.username ?? 'ib-root'}"}'`,

@@ -57,23 +57,31 @@ export const DEFAULT_CONFIG: MockConfig = {
   fairUse: DEFAULT_FAIR_USE,
 };
 
-/** The B2C tenants of the manual's Appendices 2 and 5. DEMO's API app id is not published ("GCR" in App. 5): a stand-in GUID. */
+/**
+ * The B2C tenants of the manual's Appendices 2 and 5, each with the G-REX
+ * host that takes its tokens. DEMO's API app id is not published ("GCR" in
+ * App. 5): a stand-in GUID.
+ */
 export const TENANTS: Tenant[] = [
   {
     name: 'gcrfdemo',
+    environment: 'DEMO',
     tenantId: '5b1c7f0e-3d0a-4f3e-9a52-6d1f0c3e2a71',
     policy: 'B2C_1_SignIn',
     clientId: '9e818394-185c-47e7-8b93-714714bfcf8f',
     appId: '4c2d6a8e-9b1f-4e3a-8d7c-2f5e1a0b9c3d',
     replyUrl: 'https://gcrfdemo.b2clogin.com/oauth2/nativeclient',
+    apiHost: 'eexfrancedemoapi.grexel.com',
   },
   {
     name: 'gcrfr',
+    environment: 'PROD',
     tenantId: '8e2a4c6f-1b3d-4a5e-9c7f-0d2b4e6a8c1e',
     policy: 'B2C_1_SignIn',
     clientId: '57652e54-8e9d-49b4-bcb8-402c95e8c020',
     appId: '57652e54-8e9d-49b4-bcb8-402c95e8c020',
     replyUrl: 'https://gcrfr.b2clogin.com/oauth2/nativeclient',
+    apiHost: 'eexfranceapi.grexel.com',
   },
 ];
 
@@ -150,6 +158,8 @@ export class MockApp {
   private readonly docs: ReturnType<typeof createDocs>;
   /** The gateway's 403 page, as the contracts give it. */
   private readonly firewallPage: string;
+  /** DEMO's and PROD's API host names, each taking its own tenant's tokens only. */
+  private readonly tenantByApiHost = new Map(TENANTS.map((tenant) => [tenant.apiHost, tenant]));
 
   constructor(
     readonly contracts: ContractSet,
@@ -327,7 +337,7 @@ export class MockApp {
       decisions.push({ stage: 'firewall', outcome: 'pass' });
     }
     if (grex && this.fairUse.config.enabled) {
-      const who = (identity = this.identify(req.headers.authorization));
+      const who = (identity = this.identify(req.headers.authorization, req.headers.host));
       const caller = typeof who === 'string' ? `ip:${exchange.client}` : who.organization.organizationId;
       const verdict = this.fairUse.take(caller);
       if (!verdict.allowed) {
@@ -359,7 +369,7 @@ export class MockApp {
 
     let caller: Caller | null = null;
     if (!meta.anonymous) {
-      const who = (identity ??= this.identify(req.headers.authorization));
+      const who = (identity ??= this.identify(req.headers.authorization, req.headers.host));
       if (typeof who === 'string') {
         decisions.push({ stage: 'auth', outcome: 'reject', code: 'AUTH_001', detail: who });
         return this.codes.outcome('AUTH_001', {}, { 'www-authenticate': `Bearer error="invalid_token", error_description="${who}"` });
@@ -434,19 +444,35 @@ export class MockApp {
     return outcome;
   }
 
-  private identify(header: string | undefined): { user: Caller['user']; organization: Caller['organization']; roles: Set<string> } | string {
+  /**
+   * The caller behind the bearer token, or why there is none. On DEMO's or
+   * PROD's host name (hosts mode) only that tenant's tokens count, as on
+   * G-REX; any other host (127.0.0.1, localhost) takes both tenants'.
+   */
+  private identify(header: string | undefined, host: string | undefined): { user: Caller['user']; organization: Caller['organization']; roles: Set<string> } | string {
     if (!header) return 'no Authorization header';
     const token = header.length > 7 && header.slice(0, 7).toLowerCase() === 'bearer ' ? header.slice(7).trim() : '';
     // A token with spaces inside is left to the signature check, which refuses it: no scan of every token here.
     if (!token) return 'the Authorization header is not "Bearer {token}"';
     const verification = this.tokens.verify(token, header);
     if (!verification.ok) return verification.reason;
+    const hostTenant = host === undefined ? undefined : this.apiTenant(host);
+    if (hostTenant !== undefined && hostTenant.name !== verification.tenant.name) {
+      return `the token is from the B2C tenant ${verification.tenant.name}, and ${hostTenant.apiHost} takes tokens of ${hostTenant.name} only`;
+    }
     const user = this.registry.users.get(verification.claims.oid);
     if (!user) return 'the user is not known to G-REX';
     if (user.status !== 'Active') return `the user is ${user.status.toLowerCase()}`;
     const organization = this.registry.organizations.get(user.organizationId);
     if (!organization || organization.status !== 'Active') return "the user's organisation is not active";
     return { user, organization, roles: rolesOf(user) };
+  }
+
+  /** The tenant whose API host a Host header names (with or without its port), if any. */
+  private apiTenant(host: string): Tenant | undefined {
+    const colon = host.lastIndexOf(':');
+    const name = colon > 0 && !host.endsWith(']') ? host.slice(0, colon) : host;
+    return this.tenantByApiHost.get(name) ?? this.tenantByApiHost.get(name.toLowerCase());
   }
 
   private invalid(route: Route, meta: RouteMeta, kind: 'content-type' | 'model', fields: string[], broke: Record<string, string[]>): Outcome {

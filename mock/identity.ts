@@ -7,6 +7,8 @@ import type { Clock } from './clock.js';
 export interface Tenant {
   /** `gcrfr` (PROD) or `gcrfdemo` (DEMO). */
   name: string;
+  /** Which G-REX environment the tenant signs in to. */
+  environment: 'DEMO' | 'PROD';
   /** The directory's GUID, which B2C puts in `iss`. */
   tenantId: string;
   policy: string;
@@ -14,7 +16,12 @@ export interface Tenant {
   /** The API application id: the `aud` of access tokens, and the `{AppId}` of the scope. */
   appId: string;
   replyUrl: string;
+  /** The G-REX host whose APIs take this tenant's tokens (DEMO's or PROD's). */
+  apiHost: string;
 }
+
+/** The tenant's B2C host, `{tenant}.b2clogin.com`: its sign-in pages, token endpoint and the `iss` of its tokens. */
+export const b2cHost = (tenant: Tenant): string => `${tenant.name}.b2clogin.com`;
 
 export interface TokenUser {
   oid: string;
@@ -36,12 +43,15 @@ export interface AccessClaims {
   scp: string;
   azp: string;
   ver: string;
-  nonce?: string;
+  /** When the user entered their credentials (Unix seconds). B2C puts the sign-in's `nonce` in the ID token only. */
+  auth_time: number;
 }
 
 export type Verification = { ok: true; claims: AccessClaims; tenant: Tenant } | { ok: false; reason: string };
 
 const b64url = (data: Buffer | string): string => Buffer.from(data).toString('base64url');
+const COMPACT_JWS = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/;
+const NOT_SIGNED = 'the token is malformed or not signed by this issuer';
 const CACHE_LIMIT = 50_000;
 
 /**
@@ -54,7 +64,7 @@ export class TokenAuthority {
   private readonly privateKey: KeyObject;
   private readonly publicKey: KeyObject;
   private readonly byIssuer = new Map<string, Tenant>();
-  private readonly verified = new TailMap<{ claims: AccessClaims; tenant: Tenant } | null>(CACHE_LIMIT);
+  private readonly verified = new TailMap<{ claims: AccessClaims; tenant: Tenant } | string>(CACHE_LIMIT);
 
   constructor(
     private readonly clock: Clock,
@@ -71,7 +81,7 @@ export class TokenAuthority {
   }
 
   issuer(tenant: Tenant): string {
-    return `https://${tenant.name}.b2clogin.com/${tenant.tenantId}/v2.0/`;
+    return `https://${b2cHost(tenant)}/${tenant.tenantId}/v2.0/`;
   }
 
   tenant(name: string): Tenant | undefined {
@@ -83,8 +93,12 @@ export class TokenAuthority {
     return { keys: [{ kid: this.kid, nbf: 1493763266, use: 'sig', kty: 'RSA', e: jwk.e, n: jwk.n }] };
   }
 
-  /** `clientId`: the client the token is for (`azp`); the tenant's API client (Postman, integrations) by default. */
-  issueAccessToken(user: TokenUser, tenant: Tenant, options: { nonce?: string; lifetimeSeconds?: number; clientId?: string } = {}): { token: string; claims: AccessClaims } {
+  /**
+   * `clientId`: the client the token is for (`azp`); the tenant's API client
+   * (Postman, integrations) by default. `authTime`: when the user signed in
+   * (Unix seconds); now by default.
+   */
+  issueAccessToken(user: TokenUser, tenant: Tenant, options: { authTime?: number; lifetimeSeconds?: number; clientId?: string } = {}): { token: string; claims: AccessClaims } {
     const now = Math.floor(this.clock.now() / 1000);
     const claims: AccessClaims = {
       iss: this.issuer(tenant),
@@ -100,7 +114,7 @@ export class TokenAuthority {
       scp: 'user_impersonation',
       azp: options.clientId ?? tenant.clientId,
       ver: '1.0',
-      ...(options.nonce ? { nonce: options.nonce } : {}),
+      auth_time: options.authTime ?? now,
     };
     return { token: this.signJwt(claims), claims };
   }
@@ -113,17 +127,18 @@ export class TokenAuthority {
   }
 
   /**
-   * Signature, issuer, audience, scope and time (on the mock's clock); the
-   * caller checks the user. Signatures are checked once per `key`: the token,
-   * or the whole header it came in.
+   * Signature, issuer, audience, policy, scope and time (on the mock's clock);
+   * the caller checks the user. Tokens are judged once per `key` (the token,
+   * or the whole header it came in) and the verdict remembered; the times
+   * are checked at every use.
    */
   verify(token: string, key = token): Verification {
     let entry = this.verified.get(key);
     if (entry === undefined) {
-      entry = this.checkSignature(token);
+      entry = this.judge(token);
       this.verified.set(key, entry);
     }
-    if (entry === null) return { ok: false, reason: 'the token is malformed or not signed by this issuer' };
+    if (typeof entry === 'string') return { ok: false, reason: entry };
     const now = this.clock.now() / 1000;
     const { claims } = entry;
     if (claims.exp <= now) return { ok: false, reason: `the token expired at ${new Date(claims.exp * 1000).toISOString()}` };
@@ -131,21 +146,29 @@ export class TokenAuthority {
     return { ok: true, claims, tenant: entry.tenant };
   }
 
-  private checkSignature(token: string): { claims: AccessClaims; tenant: Tenant } | null {
+  /** The claims and tenant of a token B2C's sign-in policy issued, or why not. */
+  private judge(token: string): { claims: AccessClaims; tenant: Tenant } | string {
+    // Strictly three base64url segments: a decoder skips what is not base64url, so `<token>!!` would verify as `<token>`.
+    if (!COMPACT_JWS.test(token)) return 'the token is not three base64url segments (header.payload.signature)';
     const parts = token.split('.');
-    if (parts.length !== 3) return null;
+    const signature = Buffer.from(parts[2], 'base64url');
+    // A last character with stray low bits decodes to the same bytes: only the one canonical spelling is the signature.
+    if (signature.toString('base64url') !== parts[2]) return 'the token is not three base64url segments (header.payload.signature)';
+    let claims: AccessClaims;
     try {
       const header = JSON.parse(Buffer.from(parts[0], 'base64url').toString('utf8')) as { alg?: string; kid?: string };
-      if (header.alg !== 'RS256' || header.kid !== this.kid) return null;
-      if (!verify('sha256', Buffer.from(`${parts[0]}.${parts[1]}`), this.publicKey, Buffer.from(parts[2], 'base64url'))) return null;
-      const claims = JSON.parse(Buffer.from(parts[1], 'base64url').toString('utf8')) as AccessClaims;
-      const tenant = this.byIssuer.get(claims.iss);
-      if (!tenant || claims.aud !== tenant.appId) return null;
-      if (typeof claims.scp !== 'string' || !claims.scp.split(' ').includes('user_impersonation')) return null;
-      if (typeof claims.exp !== 'number' || typeof claims.nbf !== 'number' || typeof claims.oid !== 'string') return null;
-      return { claims, tenant };
+      if (header.alg !== 'RS256' || header.kid !== this.kid || !verify('sha256', Buffer.from(`${parts[0]}.${parts[1]}`), this.publicKey, signature)) return NOT_SIGNED;
+      claims = JSON.parse(Buffer.from(parts[1], 'base64url').toString('utf8')) as AccessClaims;
     } catch {
-      return null;
+      return NOT_SIGNED;
     }
+    const tenant = this.byIssuer.get(claims.iss);
+    if (!tenant || claims.aud !== tenant.appId) return NOT_SIGNED;
+    // The tokens G-REX accepts come from its sign-in policy; a token of another user flow (password reset, a test policy) is not one.
+    if (typeof claims.tfp !== 'string') return `the token names no policy (tfp); G-REX accepts tokens of ${tenant.policy}`;
+    if (claims.tfp.toLowerCase() !== tenant.policy.toLowerCase()) return `the token was issued by the policy ${claims.tfp}, not ${tenant.policy}`;
+    if (typeof claims.scp !== 'string' || !claims.scp.split(' ').includes('user_impersonation')) return NOT_SIGNED;
+    if (typeof claims.exp !== 'number' || typeof claims.nbf !== 'number' || typeof claims.oid !== 'string') return NOT_SIGNED;
+    return { claims, tenant };
   }
 }

@@ -4,7 +4,7 @@ import type { AddressInfo } from 'node:net';
 import { loadContracts, type ContractSet } from '../contracts/lib/load.js';
 import { DEFAULT_CONFIG, MockApp, type MockConfig } from './app.js';
 import { handlers as domainHandlers } from './handlers/index.js';
-import { hostsModeCertificates } from './tls.js';
+import { HOST_NAMES, hostsModeCertificates } from './tls.js';
 import type { Handler } from './handlers/kit.js';
 
 export interface MockOptions extends Partial<MockConfig> {
@@ -43,7 +43,8 @@ export async function startMock(options: MockOptions): Promise<RunningMock> {
   const address = server.address() as AddressInfo;
   const shown = address.family === 'IPv6' ? `[${address.address}]` : address.address;
   const scheme = certificates ? 'https' : 'http';
-  for (const origin of [`${scheme}://${shown}:${address.port}`, `${scheme}://localhost:${address.port}`]) app.b2c.allowOrigin(origin);
+  // The registry UI signs in wherever its page is served: this address, localhost, and in hosts mode the real host names.
+  for (const name of [shown, ...(certificates ? HOST_NAMES : ['localhost'])]) app.b2c.allowOrigin(`${scheme}://${name}:${address.port}`);
   return {
     server,
     app,

@@ -3,6 +3,8 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { generate } from 'selfsigned';
 import { CACHE_DIR } from '../contracts/lib/cache.js';
+import { TENANTS } from './app.js';
+import { b2cHost } from './identity.js';
 
 /**
  * Hosts mode: the mock answers HTTPS for the real host names, so a client
@@ -10,13 +12,7 @@ import { CACHE_DIR } from '../contracts/lib/cache.js';
  * authority. The authority is made once per installation (kept in the cache);
  * the server certificate is made again whenever its names or dates do not fit.
  */
-export const HOST_NAMES = [
-  'eexfrancedemoapi.grexel.com',
-  'eexfranceapi.grexel.com',
-  'gcrfdemo.b2clogin.com',
-  'gcrfr.b2clogin.com',
-  'localhost',
-];
+export const HOST_NAMES = [...TENANTS.flatMap((tenant) => [tenant.apiHost, b2cHost(tenant)]), 'localhost'];
 
 export interface TlsFiles {
   key: string;

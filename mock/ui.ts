@@ -1,6 +1,7 @@
 import type { B2CService } from './b2c/service.js';
 import { escapeHtml } from './html.js';
 import { registryUiClientId } from './b2c/service.js';
+import { apiScope } from './b2c/token.js';
 
 
 /**
@@ -18,7 +19,7 @@ export function registryUiPage(b2c: B2CService, tenantName: string): string | nu
     tenant: tenant.name,
     policy: tenant.policy,
     clientId: registryUiClientId(tenant),
-    scope: `https://${tenant.name}.onmicrosoft.com/${tenant.appId}/user_impersonation openid offline_access`,
+    scope: `${apiScope(tenant)} openid offline_access`,
   };
   return `<!DOCTYPE html>
 <html lang="en">
@@ -55,7 +56,9 @@ function show() {
   document.getElementById('signed-in').hidden = !token;
   document.getElementById('signed-out').hidden = !!token;
   if (!token) return;
-  const claims = JSON.parse(atob(token.split('.')[1].replace(/-/g, '+').replace(/_/g, '/')));
+  // The payload is UTF-8 (names such as "Hélène"): atob gives its bytes, TextDecoder the text.
+  const bytes = Uint8Array.from(atob(token.split('.')[1].replace(/-/g, '+').replace(/_/g, '/')), (char) => char.charCodeAt(0));
+  const claims = JSON.parse(new TextDecoder().decode(bytes));
   document.getElementById('who').textContent = claims.name + ' (' + (claims.emails || [])[0] + ')';
   document.getElementById('until').textContent = new Date(claims.exp * 1000).toISOString();
   document.getElementById('token').value = token;

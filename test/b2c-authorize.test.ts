@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
+import { TENANTS } from '../mock/app.js';
 import { registryUiClientId } from '../mock/b2c/service.js';
 import { startTestMock, type TestMock } from './support/mock.js';
 
@@ -16,7 +17,9 @@ after(async () => {
 const DEMO_CLIENT = '9e818394-185c-47e7-8b93-714714bfcf8f';
 const PROD_CLIENT = '57652e54-8e9d-49b4-bcb8-402c95e8c020';
 const REPLY = 'https://gcrfdemo.b2clogin.com/oauth2/nativeclient';
-const SCOPE = 'https://gcrfdemo.onmicrosoft.com/GCR/user_impersonation openid offline_access';
+const DEMO_APP_ID = TENANTS.find((tenant) => tenant.name === 'gcrfdemo')!.appId;
+const API_SCOPE = `https://gcrfdemo.onmicrosoft.com/${DEMO_APP_ID}/user_impersonation`;
+const SCOPE = `${API_SCOPE} openid offline_access`;
 const BASE = '/gcrfdemo.onmicrosoft.com/B2C_1_SignIn';
 const PASSWORD = 'Grex-Mock-2026!';
 const VERIFIER = 'Km8dxP7bn7qrWF5jlZisXQc-Cv3E0KdoElnb0j9o2l4';
@@ -205,6 +208,16 @@ describe('B2C sign-in: authorize, password, SMS code, authorization code', () =>
     assert.ok(done.location?.startsWith(`${mock.url}/?state=`), done.location ?? '');
   });
 
+  it('takes openid, profile, offline_access and the API scope in any order, as MSAL asks, and grants them without profile', async () => {
+    for (const scope of [`${API_SCOPE} openid profile offline_access`, `openid profile offline_access ${API_SCOPE}`, `profile ${API_SCOPE}`]) {
+      const code = returned(await signIn(postman({ scope }))).get('code') ?? '';
+      const fields = { grant_type: 'authorization_code', client_id: DEMO_CLIENT, code, redirect_uri: REPLY, code_verifier: VERIFIER };
+      const tokens = await mock.request('POST', `${BASE}/oauth2/v2.0/token`, { body: query(fields), contentType: 'application/x-www-form-urlencoded' });
+      assert.equal(tokens.status, 200, tokens.text);
+      assert.equal(tokens.json.scope, scope.split(' ').filter((item) => item !== 'profile').join(' '), 'what the sign-in granted, without profile');
+    }
+  });
+
   it('escapes the login_hint it pre-fills', async () => {
     const page = await authorize(postman({ login_hint: '"><img src=x onerror=alert(1)>' }));
     assert.ok(page.text.includes('value="&quot;&gt;&lt;img src=x onerror=alert(1)&gt;"'));
@@ -253,6 +266,15 @@ describe('B2C authorize refusals, in B2C order', () => {
     assert.equal(posted.status, 200);
     assert.match(posted.text, /name="error" value="invalid_request"/);
     assert.match(posted.text, /name="error_description" value="AADB2C90083: /);
+  });
+
+  it('AADB2C90117 at the redirect URI for a scope G-REX does not have, before any password is asked', async () => {
+    for (const unknown of ['https://gcrfdemo.onmicrosoft.com/GCR/user_impersonation', 'https://gcrfdemo.onmicrosoft.com/{{Appld}}/user_impersonation', 'User.Read']) {
+      const reply = await authorize(postman({ scope: `${unknown} openid profile offline_access` }));
+      const fields = returned(reply);
+      assertRedirectError(fields, 'invalid_scope', 'AADB2C90117');
+      assert.ok(fields.get('error_description')?.startsWith(`AADB2C90117: The scope '${unknown}' provided in the request is not supported.`), fields.get('error_description') ?? '');
+    }
   });
 
   it('AADB2C99059 for any client without code_challenge: B2C insists for the single-page application, G-REX for every client', async () => {

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { createHash, createPublicKey, verify, type JsonWebKey } from 'node:crypto';
 import { after, before, beforeEach, describe, it } from 'node:test';
+import { SchemaValidator } from '../contracts/lib/schema.js';
 import { TENANTS } from '../mock/app.js';
 import { registryUiClientId, type AuthorizationCode } from '../mock/b2c/service.js';
 import { startTestMock, type Reply, type TestMock } from './support/mock.js';
@@ -142,14 +143,20 @@ describe('redeeming an authorization code', () => {
     assert.equal(access.sub, user.userId);
     assert.equal(access.azp, DEMO.clientId);
     assert.equal(access.scp, 'user_impersonation');
-    assert.equal(access.nonce, code.nonce);
+    assert.equal(access.nonce, undefined, "B2C puts the sign-in's nonce in the ID token only");
+    assert.equal(access.auth_time, Math.floor(code.issuedAt / 1000), 'when the user signed in');
     assert.equal(access.nbf, tokens.not_before);
+    const b2c = mock.app.contracts.contracts.find((contract) => contract.grex.api === 'b2c')!;
+    assert.deepEqual(new SchemaValidator(b2c.doc).validate({ $ref: '#/components/schemas/AccessTokenClaims' }, access), [], "the contract's AccessTokenClaims");
     assert.equal(access.exp, tokens.expires_on);
     const id = verified(tokens.id_token, jwks);
     assert.equal(id.iss, configuration.issuer);
     assert.equal(id.aud, DEMO.clientId);
     assert.equal(id.sub, user.userId);
     assert.equal(id.nonce, code.nonce);
+    assert.equal(id.auth_time, access.auth_time);
+    const leftHalf = createHash('sha256').update(tokens.access_token).digest().subarray(0, 16).toString('base64url');
+    assert.equal(id.at_hash, leftHalf, 'at_hash: the left half of the access token\'s SHA-256 (OpenID Connect, RS256)');
     assert.equal(id.name, user.displayName);
     assert.deepEqual(id.emails, [user.email]);
     assert.equal(id.tfp, 'B2C_1_SignIn');
@@ -174,17 +181,24 @@ describe('redeeming an authorization code', () => {
     expectTokens(await post(redeemFields(plain)));
   });
 
-  it('refuses each PKCE fault, and leaves the code redeemable until every check passes', async () => {
-    const code = signedIn();
-    const { code_verifier: _none, ...withoutVerifier } = redeemFields(code);
-    expectError(await post(withoutVerifier), 'invalid_request', 'AADB2C90083', /missing required parameter: code_verifier\.$/);
-    expectError(await post(redeemFields(code, { code_verifier: 'too-short' })), 'invalid_request', 'AADB2C90183');
-    expectError(await post(redeemFields(code, { code_verifier: `${'a'.repeat(42)}!` })), 'invalid_request', 'AADB2C90183');
-    expectError(await post(redeemFields(code, { code_verifier: 'b'.repeat(129) })), 'invalid_request', 'AADB2C90183');
-    expectError(await post(redeemFields(code, { code_verifier: 'c'.repeat(43) })), 'invalid_grant', 'AADB2C90182');
+  it('refuses each PKCE fault, and a code refused once cannot be tried again (RFC 6749 10.5: single use)', async () => {
+    const faults: [Record<string, string | undefined>, string, string][] = [
+      [{ code_verifier: undefined }, 'invalid_request', 'AADB2C90083'],
+      [{ code_verifier: 'too-short' }, 'invalid_request', 'AADB2C90183'],
+      [{ code_verifier: `${'a'.repeat(42)}!` }, 'invalid_request', 'AADB2C90183'],
+      [{ code_verifier: 'b'.repeat(129) }, 'invalid_request', 'AADB2C90183'],
+      [{ code_verifier: 'c'.repeat(43) }, 'invalid_grant', 'AADB2C90182'],
+    ];
+    for (const [change, error, b2cCode] of faults) {
+      const code = signedIn();
+      const fields = Object.fromEntries(Object.entries({ ...redeemFields(code), ...change }).filter((entry): entry is [string, string] => entry[1] !== undefined));
+      expectError(await post(fields), error, b2cCode);
+      expectError(await post(redeemFields(code)), 'invalid_grant', 'GREXMOCK', /already been redeemed/);
+    }
     const plain = signedIn({ codeChallenge: VERIFIER, codeChallengeMethod: 'plain' });
     expectError(await post(redeemFields(plain, { code_verifier: S256(VERIFIER) })), 'invalid_grant', 'AADB2C90182');
-    expectTokens(await post(redeemFields(code)));
+    expectError(await post(redeemFields(plain)), 'invalid_grant', 'GREXMOCK', /already been redeemed/);
+    expectTokens(await post(redeemFields(signedIn())));
   });
 
   it('refuses a second redemption, an expired code, another client, another redirect URI', async () => {
@@ -206,10 +220,15 @@ describe('redeeming an authorization code', () => {
     const theirs = signedIn({ clientId: ui });
     expectError(await post(redeemFields(theirs, { client_id: DEMO.clientId })), 'invalid_grant', 'AADB2C90279', new RegExp(DEMO.clientId));
 
+    expectError(await post(redeemFields(theirs)), 'invalid_grant', 'GREXMOCK', /already been redeemed/);
+
     const code2 = signedIn();
     expectError(await post(redeemFields(code2, { redirect_uri: '{{ReplyUrl}}' })), 'invalid_request', 'AADB2C90006', /'\{\{ReplyUrl\}\}'/);
-    expectError(await post(redeemFields(code2, { redirect_uri: '' })), 'invalid_request', 'AADB2C90083', /redirect_uri/);
-    expectTokens(await post(redeemFields(code2)));
+    expectError(await post(redeemFields(code2)), 'invalid_grant', 'GREXMOCK', /already been redeemed/);
+    // A request refused before it reaches the code (here: no redirect_uri at all) leaves the code as it was.
+    const code3 = signedIn();
+    expectError(await post(redeemFields(code3, { redirect_uri: '' })), 'invalid_request', 'AADB2C90083', /redirect_uri/);
+    expectTokens(await post(redeemFields(code3)));
   });
 
   it('refuses malformed, unknown and foreign grants, and users who are no longer active', async () => {
@@ -237,7 +256,31 @@ describe('redeeming an authorization code', () => {
       'AADB2C90117',
       /\{\{Appld\}\}/,
     );
-    expectError(await post(redeemFields(signedIn(), { scope: '' })), 'invalid_request', 'AADB2C90083', /scope/);
+  });
+
+  it("takes openid, profile, offline_access and the API scope in any combination, as MSAL sends them; profile is ignored", async () => {
+    for (const scope of [`${API_SCOPE} openid profile offline_access`, `openid profile offline_access ${API_SCOPE}`, `profile ${API_SCOPE}`, 'openid profile']) {
+      const tokens = expectTokens(await post(redeemFields(signedIn(), { scope })));
+      assert.equal(tokens.scope, scope.split(' ').filter((item) => item !== 'profile').join(' '), scope);
+      assert.equal(Boolean(tokens.access_token), scope.includes(API_SCOPE), scope);
+      assert.equal(Boolean(tokens.id_token), scope.includes('openid'), scope);
+      assert.equal(Boolean(tokens.refresh_token), scope.includes('offline_access'), scope);
+    }
+    const first = expectTokens(await post(redeemFields(signedIn())));
+    const refreshed = expectTokens(await post(refreshFields(first.refresh_token, { scope: `${API_SCOPE} openid profile offline_access` })));
+    assert.ok(refreshed.access_token && refreshed.id_token && refreshed.refresh_token);
+  });
+
+  it('answers without scope what the code was granted for (B2C marks scope "Recommended", not required)', async () => {
+    const { scope: _none, ...withoutScope } = redeemFields(signedIn());
+    const tokens = expectTokens(await post(withoutScope));
+    assert.equal(tokens.scope, SCOPE);
+    assert.ok(tokens.access_token && tokens.id_token && tokens.refresh_token);
+    const { scope: _blank, ...idOnly } = redeemFields(signedIn({ scope: 'openid' }));
+    const granted = expectTokens(await post({ ...idOnly, scope: ' ' }));
+    assert.equal(granted.scope, 'openid');
+    assert.equal(granted.access_token, undefined);
+    assert.ok(granted.id_token);
   });
 });
 
@@ -329,6 +372,18 @@ describe('refresh tokens', () => {
     assert.ok(second.refresh_token_expires_in <= 3600);
     await advance('PT2H');
     expectError(await post(refreshFields(second.refresh_token, { client_id: ui })), 'invalid_grant', 'AADB2C90080');
+  });
+
+  it('answer without scope what the refresh token was granted for', async () => {
+    const { scope: _unsent, ...redeemWithoutScope } = redeemFields(signedIn({ scope: `${API_SCOPE} offline_access` }));
+    const first = expectTokens(await post(redeemWithoutScope));
+    const { scope: _none, ...withoutScope } = refreshFields(first.refresh_token);
+    const renewed = expectTokens(await post(withoutScope));
+    assert.equal(renewed.scope, `${API_SCOPE} offline_access`);
+    assert.ok(renewed.access_token && renewed.refresh_token);
+    assert.equal(renewed.id_token, undefined);
+    const again = expectTokens(await post({ ...withoutScope, refresh_token: renewed.refresh_token }));
+    assert.equal(again.scope, `${API_SCOPE} offline_access`, 'the rotated token keeps the grant');
   });
 
   it('refuse another client, a malformed or unknown token, an unregistered redirect URI', async () => {

@@ -64,23 +64,47 @@ describe('401: every secured operation refuses a request without a valid token (
     }
   });
 
-  it('a token signed by the mock\'s key is still refused for another issuer, audience or scope, or an unknown user', async () => {
-    const path = '/masterdataapi/IB/masterdataapi/Technologies';
+  it('a token whose three segments are not strict base64url is refused, though a lenient decoder reads the same signature', async () => {
+    const path = '/masterdataapi/IB/masterdataapi/Technologies?$top=1';
+    const good = await mock.token('ib-root');
+    const issued = await mock.request('GET', path, { token: good });
+    assert.equal(issued.status, 200, issued.text);
+    const [head, body, signature] = good.split('.');
+    const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
+    // A 256-byte signature is 342 characters: the last one carries 2 bits and 4 unused ones; flipping an unused bit decodes to the same bytes.
+    const sameBytes = `${signature.slice(0, -1)}${alphabet[alphabet.indexOf(signature.slice(-1)) ^ 1]}`;
+    assert.deepEqual(Buffer.from(sameBytes, 'base64url'), Buffer.from(signature, 'base64url'));
+    for (const token of [`${good}!!`, `${good}==`, `${good}%%%%`, `${head}.${body}.${signature.slice(0, 100)}\t${signature.slice(100)}`, `${head}.${body}.${sameBytes}`, `${head}.${body}+.${signature}`]) {
+      const reply = await mock.request('GET', path, { headers: { authorization: `Bearer ${token}` } });
+      assert.equal(reply.status, 401, JSON.stringify(token.slice(-12)));
+      assert.equal(reply.json.responseCode, 'AUTH_001');
+      assert.match(reply.headers.get('www-authenticate') ?? '', /not three base64url segments/, JSON.stringify(token.slice(-12)));
+    }
+  });
+
+  it("a token signed by the mock's key is still refused for another issuer, audience, policy (tfp: only B2C_1_SignIn) or scope, or an unknown user", async () => {
+    const path = '/masterdataapi/IB/masterdataapi/Technologies?$top=1';
     const user = mock.app.registry.usersByName.get('ib-root');
     assert.ok(user);
     const tenant = mock.app.tokens.tenant('gcrfdemo');
     assert.ok(tenant);
     const good = mock.app.tokens.issueAccessToken({ oid: user.userId, name: user.displayName, email: user.email }, tenant).claims;
     assert.equal((await mock.request('GET', path, { token: mock.app.tokens.signJwt(good) })).status, 200, 'the unchanged claims pass');
-    for (const [what, claims] of [
-      ['issuer', { ...good, iss: 'https://login.example.com/v2.0/' }],
-      ['audience', { ...good, aud: '00000000-0000-4000-8000-000000000000' }],
-      ['scope', { ...good, scp: 'openid' }],
-      ['user', { ...good, oid: '00000000-0000-4000-8000-000000000000', sub: '00000000-0000-4000-8000-000000000000' }],
+    assert.equal((await mock.request('GET', path, { token: mock.app.tokens.signJwt({ ...good, tfp: 'b2c_1_signin' }) })).status, 200, 'policy ids ignore case');
+    const { tfp: _none, ...withoutPolicy } = good;
+    for (const [what, claims, reason] of [
+      ['issuer', { ...good, iss: 'https://login.example.com/v2.0/' }, /not signed by this issuer/],
+      ['audience', { ...good, aud: '00000000-0000-4000-8000-000000000000' }, /not signed by this issuer/],
+      ['password-reset policy', { ...good, tfp: 'B2C_1_PasswordReset' }, /issued by the policy B2C_1_PasswordReset, not B2C_1_SignIn/],
+      ['another sign-in policy', { ...good, tfp: 'B2C_1_SignUpSignIn' }, /issued by the policy B2C_1_SignUpSignIn, not B2C_1_SignIn/],
+      ['no policy', withoutPolicy, /names no policy \(tfp\)/],
+      ['scope', { ...good, scp: 'openid' }, /not signed by this issuer/],
+      ['user', { ...good, oid: '00000000-0000-4000-8000-000000000000', sub: '00000000-0000-4000-8000-000000000000' }, /not known to G-REX/],
     ] as const) {
       const reply = await mock.request('GET', path, { token: mock.app.tokens.signJwt(claims) });
       assert.equal(reply.status, 401, what);
       assert.equal(reply.json.responseCode, 'AUTH_001', what);
+      assert.match(reply.headers.get('www-authenticate') ?? '', reason, what);
     }
   });
 
@@ -253,7 +277,8 @@ describe('the admin API', () => {
       .map((part) => JSON.parse(Buffer.from(part, 'base64url').toString()));
     assert.equal(head.alg, 'RS256');
     assert.equal(typeof head.kid, 'string');
-    for (const claim of ['iss', 'aud', 'exp', 'nbf', 'iat', 'oid', 'sub', 'name', 'emails', 'tfp', 'scp', 'azp', 'ver']) assert.ok(claim in body, claim);
+    for (const claim of ['iss', 'aud', 'exp', 'nbf', 'iat', 'oid', 'sub', 'name', 'emails', 'tfp', 'scp', 'azp', 'ver', 'auth_time']) assert.ok(claim in body, claim);
+    assert.equal(body.auth_time, body.iat, 'signed in just now');
     assert.equal(body.sub, body.oid);
     assert.equal(body.scp, 'user_impersonation');
     assert.equal(body.tfp, 'B2C_1_SignIn');

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { request } from 'node:https';
+import { isIP } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { startMock, type RunningMock } from '../mock/server.js';
 import { HOST_NAMES } from '../mock/tls.js';
@@ -11,19 +12,28 @@ before(async () => {
 });
 after(() => mock?.close());
 
-/** An HTTPS GET to the mock as a client that resolved `name` to 127.0.0.1 through a hosts entry. */
-function get(name: string, path: string, ca?: string): Promise<{ status: number; body: string }> {
+interface Answer {
+  status: number;
+  body: string;
+  headers: Record<string, unknown>;
+}
+
+/** An HTTPS request to the mock as a client that resolved `name` to 127.0.0.1 through a hosts entry. */
+function call(name: string, path: string, options: { ca?: string; headers?: Record<string, string>; method?: string; body?: string } = {}): Promise<Answer> {
   const port = Number(new URL(mock.url).port);
+  const headers = { host: name, ...options.headers, ...(options.body === undefined ? {} : { 'content-length': String(Buffer.byteLength(options.body)) }) };
   return new Promise((resolve, reject) => {
-    const req = request({ host: '127.0.0.1', port, path, servername: name, headers: { host: name }, ca }, (res) => {
+    const req = request({ host: '127.0.0.1', port, path, method: options.method ?? 'GET', servername: isIP(name) ? undefined : name, headers, ca: options.ca }, (res) => {
       let body = '';
       res.on('data', (chunk: Buffer) => (body += chunk.toString()));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body, headers: res.headers }));
     });
     req.on('error', reject);
-    req.end();
+    req.end(options.body);
   });
 }
+
+const get = (name: string, path: string, ca?: string): Promise<Answer> => call(name, path, { ca });
 
 describe('hosts mode (--tls)', () => {
   it('serves HTTPS that a client trusting only the printed authority accepts, for every real host name', async () => {
@@ -50,5 +60,35 @@ describe('hosts mode and B2C discovery', () => {
     assert.equal(reply.status, 200, reply.body);
     const document = JSON.parse(reply.body);
     assert.match(document.token_endpoint, /^https:\/\/gcrfdemo\.b2clogin\.com\/gcrfdemo\.onmicrosoft\.com\/b2c_1_signin\/oauth2\/v2\.0\/token$/i);
+  });
+});
+
+describe("hosts mode: each G-REX host takes its own tenant's tokens", () => {
+  it("answers 401 to a PROD (gcrfr) token on the DEMO host name and to a DEMO token on the PROD one, 200 on their own; localhost takes both", async () => {
+    const ca = readFileSync(mock.caFile as string, 'utf8');
+    const token = async (tenant: string): Promise<string> => {
+      const issued = await call('localhost', '/__admin/token', { ca, method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ user: 'ib-root', tenant }) });
+      assert.equal(issued.status, 200, issued.body);
+      return JSON.parse(issued.body).access_token;
+    };
+    const path = '/masterdataapi/IB/masterdataapi/Technologies?$top=1';
+    const as = (token: string, host?: string) => ({ ca, headers: { accept: 'application/json', 'user-agent': 'hosts-mode-test/1.0', authorization: `Bearer ${token}`, ...(host ? { host } : {}) } });
+    const demo = await token('gcrfdemo');
+    const prod = await token('gcrfr');
+    for (const [host, own, other, otherTenant] of [
+      ['eexfrancedemoapi.grexel.com', demo, prod, 'gcrfr'],
+      ['eexfranceapi.grexel.com', prod, demo, 'gcrfdemo'],
+    ] as const) {
+      assert.equal((await call(host, path, as(own))).status, 200, `${host}, its own tenant`);
+      const refused = await call(host, path, as(other));
+      assert.equal(refused.status, 401, `${host}, the other tenant: ${refused.body}`);
+      assert.equal(JSON.parse(refused.body).responseCode, 'AUTH_001');
+      assert.match(String(refused.headers['www-authenticate']), new RegExp(`from the B2C tenant ${otherTenant}, and ${host.replace(/\./g, '\\.')} takes tokens of`));
+      // With the port in Host, as a client of a mock on another port than 443 sends it.
+      assert.equal((await call(host, path, as(other, `${host}:${new URL(mock.url).port}`))).status, 401, `${host}:port`);
+    }
+    for (const local of ['localhost', '127.0.0.1']) {
+      for (const either of [demo, prod]) assert.equal((await call(local, path, as(either))).status, 200, `${local} takes both tenants' tokens`);
+    }
   });
 });

@@ -5,6 +5,7 @@ import type { User } from '../domain/model.js';
 import type { Registry } from '../domain/registry.js';
 import type { Tenant } from '../identity.js';
 import type { AuthorizationCode, B2CService, Client } from './service.js';
+import { isTokenRefusal, parseScopes } from './token.js';
 
 /**
  * The interactive leg of B2C: `authorize` (checks, then the sign-in page),
@@ -219,7 +220,7 @@ export function authorize(env: B2CEnv, tenantName: string, policy: string, query
     return errorPage(400, 'AADB2C90018', `The client ID '${query.client_id ?? ''}' specified in the request is not registered in tenant '${tenant.name}.onmicrosoft.com'.`, now);
   }
   const redirectUri = query.redirect_uri ?? '';
-  if (!client.redirectUris.includes(redirectUri)) {
+  if (!env.b2c.registered(client, redirectUri)) {
     return errorPage(400, 'AADB2C90006', `The redirect URI '${redirectUri}' provided in the request is not registered for the client ID '${query.client_id}'.`, now);
   }
 
@@ -230,6 +231,9 @@ export function authorize(env: B2CEnv, tenantName: string, policy: string, query
   }
   const missing = REQUIRED.find((name) => !query[name]);
   if (missing) return refuse(target, 'invalid_request', 'AADB2C90083', `The request is missing required parameter: ${missing}.`, now);
+  // An unknown scope is refused before the user types a password, not after the MFA step at the token endpoint.
+  const scopes = parseScopes(query.scope as string, tenant);
+  if (isTokenRefusal(scopes)) return refuse(target, scopes.error, scopes.code, scopes.message, now);
   // B2C insists for single-page apps only; G-REX's clients are all public and the manual (chapter 6) prescribes PKCE, so the mock insists for every client.
   if (!query.code_challenge) {
     const why = client.kind === 'spa' ? 'Required for single-page apps using the authorization code flow.' : 'Required by G-REX for every client (PKCE, manual chapter 6) [grex-harness].';
@@ -247,7 +251,7 @@ export function authorize(env: B2CEnv, tenantName: string, policy: string, query
     tenant,
     client,
     target,
-    scope: query.scope as string,
+    scope: scopes.text,
     nonce: query.nonce,
     codeChallenge: query.code_challenge,
     codeChallengeMethod: query.code_challenge ? method : undefined,

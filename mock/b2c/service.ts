@@ -87,11 +87,10 @@ export class B2CService {
     readonly clock: Clock,
     readonly tokens: TokenAuthority,
     public lifetimes: Lifetimes = DEFAULT_LIFETIMES,
-    mockOrigins: string[] = [],
   ) {
     this.clients = tokens.tenants.flatMap((tenant) => [
       { tenant: tenant.name, clientId: tenant.clientId, name: 'G-REX API (Postman and integrations)', kind: 'native' as const, redirectUris: [tenant.replyUrl] },
-      { tenant: tenant.name, clientId: registryUiClientId(tenant), name: 'G-REX registry UI', kind: 'spa' as const, redirectUris: mockOrigins.map((origin) => `${origin}/`) },
+      { tenant: tenant.name, clientId: registryUiClientId(tenant), name: 'G-REX registry UI', kind: 'spa' as const, redirectUris: [] },
     ]);
   }
 
@@ -118,7 +117,17 @@ export class B2CService {
 
   /** Lets the registry UI of a mock at `origin` sign in: its page is the single-page application's reply URL. */
   allowOrigin(origin: string): void {
-    for (const client of this.clients) if (client.kind === 'spa' && !client.redirectUris.includes(`${origin}/`)) client.redirectUris.push(`${origin}/`);
+    const replyUrl = withoutDefaultPort(`${origin}/`);
+    for (const client of this.clients) if (client.kind === 'spa' && !client.redirectUris.includes(replyUrl)) client.redirectUris.push(replyUrl);
+  }
+
+  /**
+   * Whether `uri` is a reply URL of the client: exactly, but for a default
+   * port (`https://host:443/` is `https://host/`, which is what a browser's
+   * `location.origin` gives on port 443).
+   */
+  registered(client: Client, uri: string): boolean {
+    return client.redirectUris.includes(uri) || client.redirectUris.includes(withoutDefaultPort(uri));
   }
 
   /** Back to no grants (admin reset). */
@@ -128,6 +137,9 @@ export class B2CService {
     this.mfaCodes.clear();
   }
 }
+
+/** A URL without the port its scheme implies (443 for https, 80 for http). */
+export const withoutDefaultPort = (uri: string): string => uri.replace(/^(https:\/\/[^/?#]+?):443(?=[/?#]|$)|^(http:\/\/[^/?#]+?):80(?=[/?#]|$)/i, '$1$2');
 
 /** The registry UI's own client id per tenant (not published by Grexel: a stand-in). */
 export function registryUiClientId(tenant: Tenant): string {

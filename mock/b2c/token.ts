@@ -6,8 +6,9 @@ import { authorityPath, type AuthorizationCode, type B2CService, type Client, ty
 /**
  * B2C's token endpoint and metadata: redeeming authorization codes and
  * refresh tokens (with rotation), and the OpenID configuration of a policy.
- * Checks are small functions that answer a refusal or nothing; grants change
- * (code redeemed, refresh token rotated) only once every check has passed.
+ * Checks are small functions that answer a refusal or nothing; a refresh
+ * token rotates only once every check has passed, and a code is spent by the
+ * first request that names it (checkCode).
  */
 
 export type OAuthErrorClass = 'invalid_request' | 'invalid_client' | 'invalid_grant' | 'unauthorized_client' | 'unsupported_grant_type' | 'invalid_scope';
@@ -119,21 +120,25 @@ export interface Scopes {
   api: boolean;
   openid: boolean;
   offline: boolean;
-  /** As requested, space-separated: what the answer's `scope` says. */
+  /** As requested, space-separated, without the ignored `profile`: what the answer's `scope` says. */
   text: string;
 }
 
 /** The G-REX API scope of a tenant: `https://{tenant}.onmicrosoft.com/{AppId}/user_impersonation`. */
 export const apiScope = (tenant: Tenant): string => `https://${tenant.name}.onmicrosoft.com/${tenant.appId}/user_impersonation`;
 
-export function parseScopes(text: string | undefined, tenant: Tenant): Scopes | TokenRefusal {
-  const items = (text ?? '').split(/\s+/).filter(Boolean);
-  if (items.length === 0) return refusals.missing('scope');
+/**
+ * The scopes of a request, in any combination: the API scope, `openid`,
+ * `offline_access`, and `profile`, which every MSAL adds and B2C ignores.
+ * Anything else is refused (AADB2C90117).
+ */
+export function parseScopes(text: string, tenant: Tenant): Scopes | TokenRefusal {
+  const items = text.split(/\s+/).filter(Boolean);
   const api = apiScope(tenant).toLowerCase();
-  const unknown = items.find((item) => !['openid', 'offline_access', api].includes(item.toLowerCase()));
+  const unknown = items.find((item) => !['openid', 'offline_access', 'profile', api].includes(item.toLowerCase()));
   if (unknown) return refusals.scope(unknown);
   const has = (name: string): boolean => items.some((item) => item.toLowerCase() === name);
-  return { api: has(api), openid: has('openid'), offline: has('offline_access'), text: items.join(' ') };
+  return { api: has(api), openid: has('openid'), offline: has('offline_access'), text: items.filter((item) => item.toLowerCase() !== 'profile').join(' ') };
 }
 
 const FIVE_SEGMENTS = /^[^.]*(\.[^.]*){4}$/;
@@ -150,7 +155,13 @@ export function checkVerifier(code: AuthorizationCode, verifier: string | undefi
 
 const samePolicy = (a: string, b: string): boolean => a.toLowerCase() === b.toLowerCase();
 
-/** An authorization code that passes every check, not yet redeemed. */
+/**
+ * An authorization code that passes every check. A code is single-use (RFC
+ * 6749 10.5): the first request that names it to its tenant's token endpoint
+ * spends it, whether that request is answered with tokens or refused (a
+ * wrong verifier, client or redirect URI), so a refused code cannot be
+ * tried again.
+ */
 export function checkCode(b2c: B2CService, client: Client, policy: string, form: Record<string, string>): AuthorizationCode | TokenRefusal {
   if (!form.code) return refusals.missing('code');
   if (!form.redirect_uri) return refusals.missing('redirect_uri');
@@ -162,6 +173,7 @@ export function checkCode(b2c: B2CService, client: Client, policy: string, form:
   const expiresAt = code.issuedAt + b2c.lifetimes.codeSeconds * 1000;
   if (now > expiresAt) return refusals.expired(now, code.issuedAt, expiresAt);
   if (code.redeemed) return refusals.reusedCode();
+  code.redeemed = true;
   if (code.clientId.toLowerCase() !== client.clientId.toLowerCase()) return refusals.otherClient(client.clientId);
   if (form.redirect_uri !== code.redirectUri) return refusals.redirectUri(form.redirect_uri, client.clientId);
   return checkVerifier(code, form.code_verifier) ?? code;
@@ -199,7 +211,7 @@ export function checkRefresh(b2c: B2CService, client: Client, policy: string, fo
   const now = b2c.clock.now();
   const { expiresAt, windowEnd } = refreshExpiry(grant, client, b2c);
   if (now > expiresAt) return refusals.expired(now, grant.issuedAt, windowEnd);
-  if (form.redirect_uri && !client.redirectUris.includes(form.redirect_uri)) return refusals.redirectUri(form.redirect_uri, client.clientId);
+  if (form.redirect_uri && !b2c.registered(client, form.redirect_uri)) return refusals.redirectUri(form.redirect_uri, client.clientId);
   return grant;
 }
 
@@ -210,8 +222,12 @@ interface Session {
   nonce?: string;
 }
 
-/** Everything before the grant: tenant and policy, client, grant type, scope. */
-function checkRequest(b2c: B2CService, request: TokenRequest): { tenant: Tenant; client: Client; scopes: Scopes } | TokenRefusal {
+/**
+ * Everything before the grant: tenant and policy, client, grant type, scope.
+ * `scope` is optional (B2C's documentation marks it "Recommended"): without
+ * it the answer is what the code or the refresh token was granted for.
+ */
+function checkRequest(b2c: B2CService, request: TokenRequest): { tenant: Tenant; client: Client; scopes?: Scopes } | TokenRefusal {
   const tenant = policyTenant(b2c, request.tenant, request.policy);
   if (!tenant) return refusals.unknownPolicy();
   const { clientId, secret } = clientCredentials(request.form, request.authorization);
@@ -224,23 +240,25 @@ function checkRequest(b2c: B2CService, request: TokenRequest): { tenant: Tenant;
   // ROPC is a grant B2C knows but G-REX's applications do not enable (manual chapter 6).
   if (grantType === 'password') return refusals.ropc();
   if (grantType !== 'authorization_code' && grantType !== 'refresh_token') return refusals.unsupportedGrant(grantType);
+  if (!request.form.scope?.trim()) return { tenant, client };
   const scopes = parseScopes(request.form.scope, tenant);
   return isTokenRefusal(scopes) ? scopes : { tenant, client, scopes };
 }
 
-/** POST token: the tokens, or B2C's refusal. Redeems the code or rotates the refresh token on success only. */
+/** POST token: the tokens, or B2C's refusal. Rotates the refresh token on success only; a code is spent by any attempt (checkCode). */
 export function redeemToken(b2c: B2CService, users: (userId: string) => User | undefined, request: TokenRequest): TokenResponse | TokenRefusal {
   const checked = checkRequest(b2c, request);
   if (isTokenRefusal(checked)) return checked;
-  const { tenant, client, scopes } = checked;
+  const { tenant, client } = checked;
   const byCode = request.form.grant_type === 'authorization_code';
   const grant = byCode ? checkCode(b2c, client, request.policy, request.form) : checkRefresh(b2c, client, request.policy, request.form);
   if (isTokenRefusal(grant)) return grant;
   const user = users(grant.userId);
   if (!user || user.status !== 'Active') return refusals.inactiveUser();
 
+  // A grant's scope was checked when it was granted.
+  const scopes = checked.scopes ?? (parseScopes(grant.scope, tenant) as Scopes);
   const session: Session = 'code' in grant ? { userId: grant.userId, signedInAt: grant.issuedAt, nonce: grant.nonce } : { userId: grant.userId, signedInAt: grant.signedInAt };
-  if ('code' in grant) grant.redeemed = true;
   const refresh = scopes.offline ? newRefreshToken(b2c, tenant, client, scopes, session) : undefined;
   if (refresh && !('code' in grant)) grant.rotated = true;
   return tokenResponse(b2c, tenant, client, user, scopes, session, refresh, request.form.client_info === '1');
@@ -279,11 +297,11 @@ const base64url = (value: object): string => Buffer.from(JSON.stringify(value)).
 function tokenResponse(b2c: B2CService, tenant: Tenant, client: Client, user: User, scopes: Scopes, session: Session, refresh: RefreshGrant | undefined, clientInfo: boolean): TokenResponse {
   const { tokens } = b2c;
   const now = seconds(b2c.clock.now());
-  const access = scopes.api ? accessToken(tokens, tenant, client, user, session.nonce) : undefined;
+  const access = scopes.api ? accessToken(tokens, tenant, client, user, session) : undefined;
   const refreshLeft = refresh ? seconds(refreshExpiry(refresh, client, b2c).expiresAt) - now : 0;
   return {
     ...(access ? { access_token: access.token } : {}),
-    ...(scopes.openid ? { id_token: idToken(tokens, tenant, client, user, session, now) } : {}),
+    ...(scopes.openid ? { id_token: idToken(tokens, tenant, client, user, session, now, access?.token) } : {}),
     token_type: 'Bearer',
     not_before: access?.claims.nbf ?? now,
     ...(access ? { expires_in: access.claims.exp - access.claims.iat, expires_on: access.claims.exp, resource: tenant.appId } : {}),
@@ -299,12 +317,19 @@ function tokenResponse(b2c: B2CService, tenant: Tenant, client: Client, user: Us
   };
 }
 
-function accessToken(tokens: TokenAuthority, tenant: Tenant, client: Client, user: User, nonce: string | undefined): { token: string; claims: { nbf: number; iat: number; exp: number } } {
-  return tokens.issueAccessToken({ oid: user.userId, name: user.displayName, email: user.email }, tenant, { nonce, clientId: client.clientId });
+/** The access token: for the API (aud = its AppId), with the sign-in's time; the sign-in's `nonce` goes in the ID token only, as B2C does. */
+function accessToken(tokens: TokenAuthority, tenant: Tenant, client: Client, user: User, session: Session): { token: string; claims: { nbf: number; iat: number; exp: number } } {
+  return tokens.issueAccessToken({ oid: user.userId, name: user.displayName, email: user.email }, tenant, { authTime: seconds(session.signedInAt), clientId: client.clientId });
 }
 
-/** The ID token: about the user, for the client (aud = client id), signed by the same key as the access token. */
-function idToken(tokens: TokenAuthority, tenant: Tenant, client: Client, user: User, session: Session, now: number): string {
+/** OpenID Connect's `at_hash` for RS256: the left half of the access token's SHA-256, base64url. */
+const accessTokenHash = (accessToken: string): string => createHash('sha256').update(accessToken, 'ascii').digest().subarray(0, 16).toString('base64url');
+
+/**
+ * The ID token: about the user, for the client (aud = client id), signed by
+ * the same key as the access token, with `at_hash` when it comes with one.
+ */
+function idToken(tokens: TokenAuthority, tenant: Tenant, client: Client, user: User, session: Session, now: number, accessToken: string | undefined): string {
   return tokens.signJwt({
     exp: now + tokens.accessTokenLifetimeSeconds,
     nbf: now,
@@ -319,6 +344,7 @@ function idToken(tokens: TokenAuthority, tenant: Tenant, client: Client, user: U
     name: user.displayName,
     emails: [user.email],
     tfp: tenant.policy,
+    ...(accessToken ? { at_hash: accessTokenHash(accessToken) } : {}),
   });
 }
 

@@ -23,6 +23,11 @@ test('the registry UI signs in with PKCE and MFA and keeps the access token in s
   await page.locator('form').first().locator('[type="submit"]').first().click();
 
   await expect(page.locator('#signed-in')).toBeVisible();
+  // The token's payload is UTF-8: "Hélène", not "HÃ©lÃ¨ne".
+  const users: { username: string; displayName: string }[] = await (await request.get('/__admin/users')).json();
+  const name = users.find((user) => user.username === 'eolien-trader')?.displayName ?? '';
+  expect(name).toMatch(/[^\x00-\x7f]/);
+  await expect(page.locator('#who')).toHaveText(new RegExp(`^${name} \\(`));
   const token = await page.evaluate(() => sessionStorage.getItem('access_token'));
   expect(token).toMatch(/^[\w-]+\.[\w-]+\.[\w-]+$/);
   await expect(page.locator('#token')).toHaveValue(token as string);

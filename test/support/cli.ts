@@ -29,9 +29,10 @@ export interface StartedMock {
   stop(): Promise<void>;
 }
 
-/** Starts `grex-harness mock --port 0` and resolves once it prints the address it listens on. */
+/** Starts `grex-harness mock` (on a free port unless `extra` names one) and resolves once it prints the address it listens on. */
 export function startCliMock(extra: string[] = []): Promise<StartedMock> {
-  const child = spawn(process.execPath, ['--import', 'tsx', CLI, 'mock', '--port', '0', ...extra], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+  const port = extra.includes('--port') ? [] : ['--port', '0'];
+  const child = spawn(process.execPath, ['--import', 'tsx', CLI, 'mock', ...port, ...extra], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
   return new Promise((resolve, reject) => {
     let banner = '';
     let errors = '';
@@ -42,7 +43,7 @@ export function startCliMock(extra: string[] = []): Promise<StartedMock> {
     child.stderr?.on('data', (chunk: Buffer) => (errors += chunk.toString()));
     child.stdout?.on('data', (chunk: Buffer) => {
       banner += chunk.toString();
-      const match = /listening on (http:\/\/\S+)/.exec(banner);
+      const match = /listening on (https?:\/\/\S+)/.exec(banner);
       if (match && banner.includes('Ready. Press Ctrl+C to stop.')) {
         clearTimeout(timer);
         resolve({
