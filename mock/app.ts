@@ -91,7 +91,7 @@ interface RouteMeta {
   schemas: SchemaValidator;
 }
 
-const JSON_TYPE = 'application/json; charset=utf-8';
+export const JSON_TYPE = 'application/json; charset=utf-8';
 const NO_QUERY = new URLSearchParams();
 
 const windowName = (seconds: number): string => (seconds === 60 ? 'minute' : seconds === 3600 ? 'hour' : `${seconds} seconds`);
