@@ -212,7 +212,7 @@ describe('grade: each rule on both sides of its edge', () => {
 describe('grade: HAR', () => {
   it('grades a HAR file (the journal as GET /__admin/journal?format=har exports it) like its NDJSON', async () => {
     const exchanges = [exchange(0), exchange(10, { url: `${MGMT}/Accounts?$top=10` })];
-    const graded = await grade('har', JSON.stringify(toHar(exchanges)));
+    const graded = await grade('har', JSON.stringify(toHar(exchanges, 'http://127.0.0.1:4600')));
     assert.deepEqual(graded.failed, ['paging'], graded.stdout + graded.stderr);
     assert.equal(graded.report.exchanges, 2);
     assert.equal(graded.status, 1);

@@ -1,12 +1,13 @@
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { Exchange } from '../mock/journal.js';
-import { ROOT, runCli } from './support/cli.js';
+import { ROOT, runCli, runCliAsync } from './support/cli.js';
+import { assertHar12 } from './support/har.js';
 import { replyOf, startTestMock, type Reply, type TestMock } from './support/mock.js';
 
 /**
@@ -179,6 +180,19 @@ describe('the proxy in front of a stand-in for DEMO', () => {
     const journal = await journalOf(proxy.url, '/__proxy/journal?limit=3');
     assert.deepEqual(journal[0].decisions.at(-1), { stage: 'response', outcome: 'error', code: 'DRIFT', detail: 'notInContract is not in the contract' });
     assert.deepEqual(journal[2].decisions.at(-1), { stage: 'response', outcome: 'pass' });
+  });
+
+  it('exports its journal as HAR 1.2 with absolute URLs, which a HAR validator we did not write accepts and the grader reads back', async () => {
+    const har = (await call(proxy.url, 'GET', '/__proxy/journal?format=har')).json;
+    const urls: string[] = har.log.entries.map((entry: { request: { url: string } }) => entry.request.url);
+    assert.ok(urls.length > 5 && urls.every((url) => url.startsWith(`${proxy.url}/`)), urls.join('\n'));
+    await assertHar12(har);
+    const file = join(work, 'proxy.har');
+    writeFileSync(file, JSON.stringify(har));
+    const result = await runCliAsync(['grade', file, '--out', join(work, 'har-grade'), '--format', 'json']);
+    assert.notEqual(result.status, 2, result.stderr);
+    const report = JSON.parse(readFileSync(join(work, 'har-grade', 'report.json'), 'utf8'));
+    assert.equal(report.exchanges, urls.length);
   });
 
   it('answers /__admin itself with 404: DEMO has no admin API, and the stand-in is not reached', async () => {
