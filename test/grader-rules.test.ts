@@ -70,8 +70,18 @@ const transfer = (certificate: string) => {
   const id = certificate.padStart(20, '1');
   return JSON.stringify({ fromAccountNumber: '643003000000000005', toAccountNumber: '643003000000000002', bundles: [{ startCertificateId: id, endCertificateId: id }] });
 };
-const firewalled = (at: number, url: string) =>
-  exchange(at, { url, status: 403, responseHeaders: { 'content-type': 'text/html' }, organization: null, decisions: [{ stage: 'firewall', outcome: 'reject', code: 'url-scheme' }] });
+const firewalled = (at: number, url: string, headers: Options['headers'] = {}) =>
+  exchange(at, { url, headers, status: 403, responseHeaders: { 'content-type': 'text/html' }, organization: null, decisions: [{ stage: 'firewall', outcome: 'reject', code: 'url-scheme' }] });
+/** A page read without User-Agent, refused by the firewall: naming its rule as the mock does, or not (the proxy, a HAR). */
+const withoutUserAgent = (at: number, named: { code?: string } = {}) =>
+  exchange(at, {
+    url: page(0),
+    status: 403,
+    headers: { 'user-agent': undefined },
+    responseHeaders: { 'content-type': 'text/html' },
+    organization: null,
+    decisions: named.code ? [{ stage: 'firewall', outcome: 'reject', code: named.code }] : [],
+  });
 
 interface Graded {
   status: number | null;
@@ -186,6 +196,15 @@ const failing: [string, string[], () => Exchange[]][] = [
     () => [1, 2, 3].map((i) => exchange(i * 10, { status: 401, organization: null, headers: { authorization: `Bearer ${jwt({ oid: 'user-a', exp: (T0 + 7_200_000) / 1000 }, `t${i}`)}` } })),
   ],
   ['a transfer without bundles', ['request-contract'], () => [exchange(0, { method: 'POST', url: TRANSFERS, body: JSON.stringify({ fromAccountNumber: '643003000000000005' }), status: 400 })]],
+  // The note after Figure 31: a reattempt "with problematic data removed" is what the manual asks, not a resend.
+  ['a request refused for its missing User-Agent, then sent with one', ['required-headers'], () => [withoutUserAgent(0, { code: 'header-user-agent' }), exchange(1000, { url: page(0) })]],
+  ['the same, where the journal does not name the rule (proxied, HAR)', ['required-headers'], () => [withoutUserAgent(0), exchange(1000, { url: page(0) })]],
+  ['a request refused for its missing User-Agent, resent still without one', ['firewall-resend', 'required-headers'], () => [withoutUserAgent(0, { code: 'header-user-agent' }), withoutUserAgent(1000, { code: 'header-user-agent' })]],
+  [
+    'refused input resent with only another User-Agent',
+    ['firewall-resend'],
+    () => [firewalled(0, `${MGMT}/Accounts?$top=1&$skip=0&x=https://a`), firewalled(1000, `${MGMT}/Accounts?$top=1&$skip=0&x=https://a`, { 'user-agent': 'another/2.0' })],
+  ],
 ];
 
 describe('grade: each rule on both sides of its edge', () => {
