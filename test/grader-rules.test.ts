@@ -268,3 +268,30 @@ describe('grade: bad input', () => {
     assert.match(results[1].stderr, /--format must be "all" or a comma-separated list of text, json, junit, allure, html, got "pdf"/);
   });
 });
+
+describe("grade: the tokens' clock is not the journal's", () => {
+  // The proxy journals on its machine's clock; a token carries its issuer's (B2C's, or a stand-in mock's, which starts at its fixtures' epoch).
+  const DAY = 86_400_000;
+  const issued = (at: number, aheadMs: number) => {
+    const iat = Math.floor((T0 + at + aheadMs) / 1000);
+    return jwt({ oid: 'user-a', iat, nbf: iat, exp: iat + 3600 }, `t${at}`);
+  };
+  const use = (at: number, token: string) => exchange(at, { url: page(at), headers: { authorization: `Bearer ${token}` } });
+
+  it('passes tokens refreshed in time whose issuer runs 30 days behind the journal (a mock on its default clock behind the proxy)', async () => {
+    const first = issued(0, -30 * DAY);
+    const second = issued(59 * 60_000, -30 * DAY);
+    const graded = await grade('clock-behind', ndjson([use(0, first), use(10 * 60_000, first), use(50 * 60_000, first), refresh(59 * 60_000), use(59 * 60_000 + 100, second), use(100 * 60_000, second)]));
+    assert.deepEqual(graded.failed, [], graded.stdout);
+    assert.equal(graded.status, 0);
+  });
+
+  it('fails a token used past its lifetime whose issuer runs a year ahead of the journal (a mock started with --clock 2030-...)', async () => {
+    const token = issued(0, 365 * DAY);
+    const graded = await grade('clock-ahead', ndjson([use(0, token), use(61 * 60_000, token), use(62 * 60_000, token)]));
+    assert.deepEqual(graded.failed, ['expired-token-reuse'], graded.stdout);
+    const rule = graded.report.rules.find((candidate: { rule: string }) => candidate.rule === 'expired-token-reuse');
+    assert.equal(rule.violations, 1);
+    assert.match(rule.evidence[0].reason, /had expired at line 2$/);
+  });
+});
