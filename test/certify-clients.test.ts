@@ -126,6 +126,22 @@ describe('certify: usage and clients that do not finish', () => {
     assert.match(timeout.stderr, /^grex-harness certify: --timeout must be a number of seconds from 1 to 86400, got "soon"\n$/);
   });
 
+  it('does not certify a client that sent no API request (sh -c env): exit 4, and the reports say why', async () => {
+    const out = join(work, 'no-traffic');
+    const result = await run(['--out', out, '--', 'sh', '-c', 'env']);
+    assert.equal(result.status, 4, result.stdout + result.stderr);
+    assert.match(result.stdout, /^G-REX client grade: FAILED: no request reached the six G-REX APIs/);
+    assert.doesNotMatch(result.stdout, /PASSED/);
+    const report = JSON.parse(readFileSync(join(out, 'report.json'), 'utf8'));
+    assert.equal(report.passed, false);
+    assert.equal(report.apiRequests, 0);
+    assert.deepEqual(report.client.outcome, { kind: 'exited', code: 0 });
+    assert.match(readFileSync(join(out, 'junit.xml'), 'utf8'), /<failure message="no request reached the six G-REX APIs[^"]*" type="api-traffic">/);
+    assert.match(readFileSync(join(out, 'report.html'), 'utf8'), /<p class="reason">No request reached the six G-REX APIs/);
+    // The client did get its environment: it printed it.
+    assert.match(readFileSync(join(out, 'client.log'), 'utf8'), /^BaseURIManagementAPI=http:\/\/127\.0\.0\.1:\d+\/managementapi$/m);
+  });
+
   it('kills a client past --timeout and one that exits non-zero is exit 3, graded all the same', async () => {
     const hung = join(work, 'hung');
     const failed = join(work, 'failed');

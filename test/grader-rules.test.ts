@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
@@ -293,5 +293,31 @@ describe("grade: the tokens' clock is not the journal's", () => {
     const rule = graded.report.rules.find((candidate: { rule: string }) => candidate.rule === 'expired-token-reuse');
     assert.equal(rule.violations, 1);
     assert.match(rule.evidence[0].reason, /had expired at line 2$/);
+  });
+});
+
+describe('grade: a journal without API traffic', () => {
+  it('does not pass an empty journal, nor one with sign-in traffic only: exit 4, and every report says why', async () => {
+    const all = ['--format', 'all'];
+    const [empty, signInOnly] = await Promise.all([grade('no-traffic', '', all), grade('sign-in-only', ndjson([refresh(0)]), all)]);
+    for (const graded of [empty, signInOnly]) {
+      assert.equal(graded.status, 4, graded.stdout + graded.stderr);
+      assert.match(graded.stdout, /^G-REX client grade: FAILED: no request reached the six G-REX APIs/);
+      assert.equal(graded.report.passed, false);
+      assert.equal(graded.report.apiRequests, 0);
+      assert.match(graded.report.reason, /no request reached the six G-REX APIs/);
+    }
+    const out = join(work, 'no-traffic');
+    const junit = readFileSync(join(out, 'junit.xml'), 'utf8');
+    assert.match(junit, /<testcase classname="grex-harness.grade.error" name="api-traffic: [^"]+">\n\s+<failure message="no request reached the six G-REX APIs[^"]*" type="api-traffic">/);
+    assert.match(junit, /<testsuites name="grex-harness client grade" tests="15" failures="1">/);
+    const allure = readdirSync(join(out, 'allure-results'))
+      .filter((file) => file.endsWith('-result.json'))
+      .map((file) => JSON.parse(readFileSync(join(out, 'allure-results', file), 'utf8')) as { name: string; status: string; statusDetails: { message?: string } });
+    const traffic = allure.find((result) => result.name.startsWith('api-traffic'));
+    assert.equal(traffic?.status, 'failed');
+    assert.match(traffic?.statusDetails.message ?? '', /no request reached the six G-REX APIs/);
+    assert.match(readFileSync(join(out, 'report.html'), 'utf8'), /<h1>G-REX client grade: <span class="failed">failed<\/span><\/h1>\n<p class="reason">No request reached the six G-REX APIs/);
+    assert.match(readFileSync(join(out, 'summary.txt'), 'utf8'), /^G-REX client grade: FAILED: no request reached/);
   });
 });

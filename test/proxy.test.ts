@@ -193,6 +193,7 @@ describe('the proxy in front of a stand-in for DEMO', () => {
     assert.notEqual(result.status, 2, result.stderr);
     const report = JSON.parse(readFileSync(join(work, 'har-grade', 'report.json'), 'utf8'));
     assert.equal(report.exchanges, urls.length);
+    assert.equal(report.apiRequests, urls.filter((url) => !new URL(url).pathname.includes('.onmicrosoft.com')).length);
   });
 
   it('answers /__admin itself with 404: DEMO has no admin API, and the stand-in is not reached', async () => {
