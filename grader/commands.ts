@@ -4,7 +4,7 @@ import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { clientEnvironment, runClient, startCertifyMock, type ClientRun } from './certify.js';
 import { gradeJournal, type GradeReport } from './grade.js';
 import { JournalError } from './journal-reader.js';
-import { parseFormats, writeReports, type Format } from './report/write.js';
+import { parseFormats, removeFromRun, writeReports, type Format } from './report/write.js';
 import { summaryText } from './report/summary.js';
 
 export const GRADE_HELP = `  grade     Grade a saved journal (NDJSON of the mock's --journal-file or
@@ -30,6 +30,8 @@ export const CERTIFY_HELP = `  certify   Start a fresh mock (fair use and firewa
               --tenant T   gcrfdemo (default) or gcrfr
               --out DIR    report folder (default reports/certify/<timestamp>)
               --format F   as for grade
+            Each run replaces the reports, journal and log a previous run left
+            in --out: it grades its own traffic only.
             Exit: 0 passed, 1 a rule failed, 2 usage error, 3 the client timed
             out, crashed or exited non-zero (its traffic is graded all the same),
             4 no rule failed but the client sent no request to the six APIs
@@ -114,6 +116,8 @@ export async function certifyCommand(args: string[]): Promise<number> {
   const out = resolve((parsed.values.out as string | undefined) ?? join('reports', 'certify', stamp()));
   mkdirSync(out, { recursive: true });
   const journal = join(out, 'journal.ndjson');
+  // The mock appends to its journal file: a reused --out would grade the last run's traffic with this one's.
+  removeFromRun(out, ['journal.ndjson', 'client.log']);
 
   const mock = await startCertifyMock(journal);
   let run: ClientRun;

@@ -107,6 +107,26 @@ describe('certify: the reference client and the bad clients', () => {
   }
 });
 
+describe('certify: a reused --out', () => {
+  it('grades each run on its own traffic: the reference client certified twice into one folder passes twice', async () => {
+    await all;
+    const file = join(CLIENTS, 'reference.ts');
+    const first = await certify('rerun', file);
+    const second = await certify('rerun', file);
+    for (const run of [first, second]) {
+      assert.equal(run.status, 0, run.stdout + run.stderr);
+      assert.deepEqual(failedRules(run), []);
+    }
+    const ids = readFileSync(join(second.out, 'journal.ndjson'), 'utf8')
+      .trim()
+      .split('\n')
+      .map((line) => (JSON.parse(line) as { id: number }).id);
+    assert.deepEqual(ids, Array.from({ length: ids.length }, (_, i) => i + 1), 'the journal is the second run alone');
+    assert.equal((second.report as unknown as { exchanges: number }).exchanges, ids.length);
+    assert.equal(readdirSync(join(second.out, 'allure-results')).filter((name) => name.endsWith('-result.json')).length, 14, 'one Allure result per rule, not two runs of them');
+  });
+});
+
 describe('certify: usage and clients that do not finish', () => {
   const run = (args: string[]) =>
     new Promise<{ status: number | null; stdout: string; stderr: string }>((resolve) => {
