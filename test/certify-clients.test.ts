@@ -4,7 +4,7 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
-import { ROOT } from './support/cli.js';
+import { ROOT, runCliAsync } from './support/cli.js';
 
 /**
  * `grex-harness certify` on the reference client and on each deliberately bad
@@ -128,15 +128,7 @@ describe('certify: a reused --out', () => {
 });
 
 describe('certify: usage and clients that do not finish', () => {
-  const run = (args: string[]) =>
-    new Promise<{ status: number | null; stdout: string; stderr: string }>((resolve) => {
-      const child = spawn(process.execPath, ['--import', 'tsx', CLI, 'certify', ...args], { cwd: ROOT });
-      let stdout = '';
-      let stderr = '';
-      child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-      child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-      child.once('close', (status) => resolve({ status, stdout, stderr }));
-    });
+  const run = (args: string[]) => runCliAsync(['certify', ...args]);
 
   it('refuses a missing command and a bad --timeout with exit 2 and one line', async () => {
     const [none, timeout] = await Promise.all([run([]), run(['--timeout', 'soon', '--', 'true'])]);

@@ -1,18 +1,16 @@
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { toHar, type Exchange } from '../mock/journal.js';
-import { ROOT } from './support/cli.js';
+import { runCliAsync } from './support/cli.js';
 
 /**
  * `grex-harness grade` on handcrafted journals: each rule on both sides of
  * its edge (exactly 100 requests in a minute pass, 101 fail), bad input
  * (malformed line, missing file, wrong flags) with its exit code.
  */
-const CLI = join(ROOT, 'cli', 'grex-harness.ts');
 const work = mkdtempSync(join(tmpdir(), 'grex-grade-'));
 after(() => rmSync(work, { recursive: true, force: true }));
 
@@ -91,28 +89,19 @@ interface Graded {
   report: any;
 }
 
-function grade(name: string, content: string, extra: string[] = []): Promise<Graded> {
+async function grade(name: string, content: string, extra: string[] = []): Promise<Graded> {
   const file = join(work, `${name}.ndjson`);
   writeFileSync(file, content);
   const out = join(work, name);
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', CLI, 'grade', file, '--out', out, '--format', 'json', ...extra], { cwd: ROOT });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-    child.once('error', reject);
-    child.once('close', (status) => {
-      let report: any;
-      try {
-        report = JSON.parse(readFileSync(join(out, 'report.json'), 'utf8'));
-      } catch {
-        report = undefined;
-      }
-      const failed = report ? (report.rules as { rule: string; passed: boolean }[]).filter((rule) => !rule.passed).map((rule) => rule.rule).sort() : [];
-      resolve({ status, stdout, stderr, failed, report });
-    });
-  });
+  const { status, stdout, stderr } = await runCliAsync(['grade', file, '--out', out, '--format', 'json', ...extra]);
+  let report: any;
+  try {
+    report = JSON.parse(readFileSync(join(out, 'report.json'), 'utf8'));
+  } catch {
+    report = undefined;
+  }
+  const failed = report ? (report.rules as { rule: string; passed: boolean }[]).filter((rule) => !rule.passed).map((rule) => rule.rule).sort() : [];
+  return { status, stdout, stderr, failed, report };
 }
 
 const ndjson = (exchanges: Exchange[]) => `${exchanges.map((entry) => JSON.stringify(entry)).join('\n')}\n`;
@@ -254,12 +243,7 @@ describe('grade: bad input', () => {
 
   it('reports a missing file, a missing argument and an unknown format with exit 2 and one line', async () => {
     const results = await Promise.all([
-      new Promise<Graded>((resolve) => {
-        const child = spawn(process.execPath, ['--import', 'tsx', CLI, 'grade', join(work, 'nowhere.ndjson')], { cwd: ROOT });
-        let stderr = '';
-        child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-        child.once('close', (status) => resolve({ status, stdout: '', stderr, failed: [], report: undefined }));
-      }),
+      runCliAsync(['grade', join(work, 'nowhere.ndjson')]),
       grade('formats', ndjson([exchange(0)]), ['--format', 'pdf']),
     ]);
     assert.equal(results[0].status, 2);
