@@ -4,7 +4,7 @@ import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { clientEnvironment, runClient, startCertifyMock, type ClientRun } from './certify.js';
 import { gradeJournal, type GradeReport } from './grade.js';
 import { JournalError } from './journal-reader.js';
-import { parseFormats, writeReports, type Format } from './report/write.js';
+import { parseFormats, removeFromRun, writeReports, type Format } from './report/write.js';
 import { summaryText } from './report/summary.js';
 
 export const GRADE_HELP = `  grade     Grade a saved journal (NDJSON of the mock's --journal-file or
@@ -14,7 +14,9 @@ export const GRADE_HELP = `  grade     Grade a saved journal (NDJSON of the mock
               --out DIR    report folder (default reports/grade/<timestamp>)
               --format F   all (default) or a list of text,json,junit,allure,html
             Exit: 0 every error rule passed, 1 a rule failed, 2 usage error or
-            unreadable journal (a malformed line is named by its number).
+            unreadable journal (a malformed line is named by its number), 4 no
+            rule failed but no request to the six APIs is in the journal
+            (nothing to grade: not a pass).
 `;
 
 export const CERTIFY_HELP = `  certify   Start a fresh mock (fair use and firewall on, as G-REX), run a
@@ -28,11 +30,24 @@ export const CERTIFY_HELP = `  certify   Start a fresh mock (fair use and firewa
               --tenant T   gcrfdemo (default) or gcrfr
               --out DIR    report folder (default reports/certify/<timestamp>)
               --format F   as for grade
+            Each run replaces the reports, journal and log a previous run left
+            in --out: it grades its own traffic only.
             Exit: 0 passed, 1 a rule failed, 2 usage error, 3 the client timed
-            out, crashed or exited non-zero (its traffic is graded all the same).
+            out, crashed or exited non-zero (its traffic is graded all the same),
+            4 no rule failed but the client sent no request to the six APIs
+            (nothing to certify: not a pass).
 `;
 
 const stamp = (): string => new Date().toISOString().replace(/[:.]/g, '-');
+
+/** Exit code of a journal without API traffic: neither a pass nor a rule failure (GradeReport.reason). */
+export const EXIT_NO_API_TRAFFIC = 4;
+
+/** A failed rule says the most (a client that tried ROPC and never reached the APIs fails pkce-s256): 1 before 4. */
+const exitCode = (report: GradeReport): number => {
+  if (report.rules.some((rule) => !rule.passed && rule.severity === 'error')) return 1;
+  return report.reason ? EXIT_NO_API_TRAFFIC : 0;
+};
 
 function fail(command: string, message: string): number {
   process.stderr.write(`grex-harness ${command}: ${message}\n`);
@@ -64,7 +79,7 @@ export async function gradeCommand(args: string[]): Promise<number> {
   const out = resolve((parsed.values.out as string | undefined) ?? join('reports', 'grade', stamp()));
   writeReports(report, out, formats);
   process.stdout.write(`${summaryText(report)}Reports: ${out}\n`);
-  return report.passed ? 0 : 1;
+  return exitCode(report);
 }
 
 function describeRun(run: ClientRun): string {
@@ -101,6 +116,8 @@ export async function certifyCommand(args: string[]): Promise<number> {
   const out = resolve((parsed.values.out as string | undefined) ?? join('reports', 'certify', stamp()));
   mkdirSync(out, { recursive: true });
   const journal = join(out, 'journal.ndjson');
+  // The mock appends to its journal file: a reused --out would grade the last run's traffic with this one's.
+  removeFromRun(out, ['journal.ndjson', 'client.log']);
 
   const mock = await startCertifyMock(journal);
   let run: ClientRun;
@@ -121,5 +138,5 @@ export async function certifyCommand(args: string[]): Promise<number> {
   writeReports(report, out, formats, { client });
   const crashed = run.outcome.kind !== 'exited' || run.outcome.code !== 0;
   process.stdout.write(`${summaryText(report)}Client: ${command.join(' ')} ${describeRun(run)} (output: ${run.log}).\nReports: ${out}\n`);
-  return crashed ? 3 : report.passed ? 0 : 1;
+  return crashed ? 3 : exitCode(report);
 }

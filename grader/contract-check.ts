@@ -81,8 +81,8 @@ interface Gateway {
 /**
  * What the gateway answers in front of the G-REX APIs (common.yaml): the
  * firewall's HTML 403, the fair-use 429s, 401, 500, and the envelope of the
- * route and size refusals (404 ROUTE_001, 405 ROUTE_005, 413 REQUEST_013),
- * which no operation lists because no operation was reached.
+ * route and size refusals (404 ROUTE_001, 405 ROUTE_005, 413 REQUEST_013,
+ * 431 REQUEST_031), which no operation lists because no operation was reached.
  */
 function gatewayOf(common: OpenApiDocument): Gateway {
   const named = (common.components?.responses ?? {}) as Record<string, JsonObject>;
@@ -95,6 +95,7 @@ function gatewayOf(common: OpenApiDocument): Gateway {
     ['404', envelope],
     ['405', envelope],
     ['413', envelope],
+    ['431', envelope],
   ]);
   for (const [status, response] of responses) if (!response) responses.delete(status);
   return { doc: common, schemas: new SchemaValidator(common), strictSchemas: new SchemaValidator(strictDocument(common)), responses };

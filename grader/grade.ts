@@ -12,14 +12,31 @@ export interface GradeReport {
   exchanges: number;
   /** Exchanges with the six APIs and B2C: what the rules looked at. */
   graded: number;
+  /** Requests to the six APIs among them. */
+  apiRequests: number;
   /** First and last request on the journal's clock. */
   from?: string;
   to?: string;
-  /** Every error-severity rule passed. */
+  /** Every error-severity rule passed, and there was API traffic to judge. */
   passed: boolean;
+  /** Why the journal fails besides its rules: it has no API request (`NO_API_TRAFFIC`). */
+  reason?: string;
   rules: RuleResult[];
   rates: RateSeries;
 }
+
+/**
+ * A client is certified on what it sent to the six APIs: with none (it ran
+ * against another host, or never got past sign-in) every rule passes for
+ * want of anything to check, which would certify nothing. The check's id
+ * names it in the JUnit and Allure reports.
+ */
+export const NO_API_TRAFFIC = {
+  id: 'api-traffic',
+  title: 'The client sent API requests to grade',
+  manualRef: '2.2.1 Importing the G-REX Environment (the base URIs of the six APIs)',
+  reason: 'no request reached the six G-REX APIs, so there was nothing to grade (a client pointed at another host, or stopped at sign-in, sends none)',
+};
 
 /** Grades a journal in one streamed pass: each exchange is parsed once and shown to every rule. */
 export async function gradeJournal(journal: string): Promise<GradeReport> {
@@ -28,12 +45,14 @@ export async function gradeJournal(journal: string): Promise<GradeReport> {
   const rules = createRules(createContractChecker(contracts));
   const rates = new RateCounter();
   let graded = 0;
+  let apiRequests = 0;
   let from = Number.POSITIVE_INFINITY;
   let to = Number.NEGATIVE_INFINITY;
   const exchanges = await readJournal(journal, (exchange, line) => {
     const observation = observer.observe(exchange, line);
     if (!observation) return;
     graded++;
+    if (observation.kind === 'api') apiRequests++;
     if (observation.at < from) from = observation.at;
     if (observation.at > to) to = observation.at;
     rates.observe(observation);
@@ -44,8 +63,10 @@ export async function gradeJournal(journal: string): Promise<GradeReport> {
     journal,
     exchanges,
     graded,
+    apiRequests,
     ...(graded ? { from: new Date(from).toISOString(), to: new Date(to).toISOString() } : {}),
-    passed: results.every((result) => result.passed || result.severity !== 'error'),
+    passed: apiRequests > 0 && results.every((result) => result.passed || result.severity !== 'error'),
+    ...(apiRequests === 0 ? { reason: NO_API_TRAFFIC.reason } : {}),
     rules: results,
     rates: rates.series(),
   };

@@ -8,8 +8,10 @@ import { BoundedMap } from './rule.js';
 export interface TokenFacts {
   /** A digest of the whole token: the proxy's journal redacts signatures, so they cannot tell tokens apart. */
   key: string;
-  /** Expiry, ms since the epoch. */
+  /** Expiry, ms since the epoch, on the issuer's clock. */
   exp?: number;
+  /** Issue time (`iat`, else `nbf`), ms, on the issuer's clock: what ties that clock to the journal's. */
+  iat?: number;
   oid?: string;
 }
 
@@ -157,8 +159,10 @@ export class Observer {
     const key = createHash('sha1').update(jwt).digest('base64');
     let facts: TokenFacts = { key };
     try {
-      const payload = JSON.parse(Buffer.from(parts[1] ?? '', 'base64url').toString('utf8')) as { exp?: unknown; oid?: unknown; sub?: unknown };
+      const payload = JSON.parse(Buffer.from(parts[1] ?? '', 'base64url').toString('utf8')) as { exp?: unknown; iat?: unknown; nbf?: unknown; oid?: unknown; sub?: unknown };
       if (typeof payload.exp === 'number') facts.exp = payload.exp * 1000;
+      const issued = typeof payload.iat === 'number' ? payload.iat : payload.nbf;
+      if (typeof issued === 'number') facts.iat = issued * 1000;
       const oid = typeof payload.oid === 'string' ? payload.oid : typeof payload.sub === 'string' ? payload.sub : undefined;
       if (oid) facts.oid = oid;
     } catch {

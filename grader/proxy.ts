@@ -4,7 +4,7 @@ import { Readable } from 'node:stream';
 import { brotliDecompressSync, gunzipSync, inflateSync } from 'node:zlib';
 import { Agent, request as forward, type Dispatcher } from 'undici';
 import { loadContracts, type ContractSet } from '../contracts/lib/load.js';
-import { Journal, toHar, type Decision, type Exchange } from '../mock/journal.js';
+import { Journal, originOf, toHar, type Decision, type Exchange } from '../mock/journal.js';
 import { createContractChecker } from './contract-check.js';
 import { DriftLog } from './proxy-drift.js';
 import type { FairUseLimit as Limit } from '../mock/fairuse.js';
@@ -180,7 +180,7 @@ export async function startProxy(options: ProxyOptions): Promise<RunningProxy> {
       const all = journal.entries();
       const entries = Number.isInteger(limit) && limit > 0 ? all.slice(-limit) : all;
       if (query.get('format') === 'har') {
-        sendJson(res, 200, toHar(entries));
+        sendJson(res, 200, toHar(entries, originOf(req)));
         return;
       }
       const text = entries.map((entry) => `${JSON.stringify(entry)}\n`).join('');

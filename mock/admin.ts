@@ -25,7 +25,7 @@ function readJson(body: Buffer | null): { ok: true; value: Record<string, unknow
  * The admin API, off the G-REX paths and never rate-limited: tokens for
  * fixture users, the clock, reset, the journal and a summary of the state.
  */
-export function handleAdmin(app: MockApp, method: string, pathname: string, query: URLSearchParams, body: Buffer | null): Outcome {
+export function handleAdmin(app: MockApp, method: string, pathname: string, query: URLSearchParams, body: Buffer | null, origin: string): Outcome {
   const route = `${method} ${pathname.replace(/\/+$/, '')}`;
   switch (route) {
     case 'GET /__admin':
@@ -46,7 +46,7 @@ export function handleAdmin(app: MockApp, method: string, pathname: string, quer
       app.reset();
       return { status: 200, body: { reset: true, now: app.clock.iso() } };
     case 'GET /__admin/journal':
-      return journal(app, query);
+      return journal(app, query, origin);
     case 'DELETE /__admin/journal':
       app.journal.clear();
       return { status: 200, body: { cleared: true } };
@@ -252,11 +252,12 @@ function clock(app: MockApp, body: Buffer | null): Outcome {
   return { status: 200, body: { now: app.clock.iso() } };
 }
 
-function journal(app: MockApp, query: URLSearchParams): Outcome {
+/** `origin`: the mock's, as the admin request reached it; the HAR's URLs are absolute. */
+function journal(app: MockApp, query: URLSearchParams, origin: string): Outcome {
   const limit = query.has('limit') ? Number(query.get('limit')) : undefined;
   if (limit !== undefined && (!Number.isInteger(limit) || limit < 1)) return problem(400, 'limit must be a positive integer');
   const format = query.get('format') ?? 'ndjson';
-  if (format === 'har') return { status: 200, body: toHar(app.journal.entries(limit)) };
+  if (format === 'har') return { status: 200, body: toHar(app.journal.entries(limit), origin) };
   if (format !== 'ndjson') return problem(400, 'format must be ndjson (default) or har');
   const lines = app.journal.lines(limit);
   return { status: 200, body: lines.join('\n') + (lines.length ? '\n' : ''), contentType: 'application/x-ndjson; charset=utf-8' };

@@ -19,7 +19,7 @@ import { b2cTokenContractRefusal } from './handlers/b2c-token.js';
 import { registryUiPage } from './ui.js';
 import { TokenAuthority, type Tenant } from './identity.js';
 import { Faults } from './faults.js';
-import { Journal, type Decision, type Exchange } from './journal.js';
+import { Journal, originOf, type Decision, type Exchange } from './journal.js';
 import { Codes, type Outcome } from './outcome.js';
 import { B2C_PATH, Router, WRITE_METHODS, type Route } from './router.js';
 import { RequestValidator } from './validation.js';
@@ -99,7 +99,7 @@ interface RouteMeta {
   schemas: SchemaValidator;
 }
 
-const JSON_TYPE = 'application/json; charset=utf-8';
+export const JSON_TYPE = 'application/json; charset=utf-8';
 const NO_QUERY = new URLSearchParams();
 
 const windowName = (seconds: number): string => (seconds === 60 ? 'minute' : seconds === 3600 ? 'hour' : `${seconds} seconds`);
@@ -293,7 +293,7 @@ export class MockApp {
       return;
     }
     if (pathname.startsWith('/__admin')) {
-      this.send(res, req, handleAdmin(this, req.method ?? 'GET', pathname, new URLSearchParams(mark < 0 ? '' : url.slice(mark + 1)), body));
+      this.send(res, req, handleAdmin(this, req.method ?? 'GET', pathname, new URLSearchParams(mark < 0 ? '' : url.slice(mark + 1)), body, originOf(req)));
       return;
     }
     if (this.docs(req, res, pathname)) return;

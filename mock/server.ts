@@ -4,6 +4,7 @@ import type { AddressInfo } from 'node:net';
 import { loadContracts, type ContractSet } from '../contracts/lib/load.js';
 import { DEFAULT_CONFIG, MockApp, type MockConfig } from './app.js';
 import { handlers as domainHandlers } from './handlers/index.js';
+import { answerOversizedHeads, HEAD_LIMIT_BYTES } from './head-limit.js';
 import { HOST_NAMES, hostsModeCertificates } from './tls.js';
 import type { Handler } from './handlers/kit.js';
 
@@ -32,9 +33,9 @@ export async function startMock(options: MockOptions): Promise<RunningMock> {
   const app = new MockApp(contracts ?? loadContracts(), { ...DEFAULT_CONFIG, ...config }, { ...domainHandlers, ...handlers });
   const certificates = tls ? await hostsModeCertificates() : undefined;
   // Node would answer 400 itself to an HTTP/1.1 request without Host; the gateway's own 403 (rule header-host) is the G-REX answer.
-  const server: Server = certificates
-    ? createTlsServer({ key: certificates.key, cert: certificates.cert, requireHostHeader: false }, app.listener)
-    : createServer({ requireHostHeader: false }, app.listener);
+  const settings = { requireHostHeader: false, maxHeaderSize: HEAD_LIMIT_BYTES };
+  const server: Server = certificates ? createTlsServer({ key: certificates.key, cert: certificates.cert, ...settings }, app.listener) : createServer(settings, app.listener);
+  answerOversizedHeads(server, app);
   server.keepAliveTimeout = 5000;
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);

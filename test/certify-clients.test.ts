@@ -4,7 +4,7 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
-import { ROOT } from './support/cli.js';
+import { ROOT, runCliAsync } from './support/cli.js';
 
 /**
  * `grex-harness certify` on the reference client and on each deliberately bad
@@ -107,16 +107,28 @@ describe('certify: the reference client and the bad clients', () => {
   }
 });
 
+describe('certify: a reused --out', () => {
+  it('grades each run on its own traffic: the reference client certified twice into one folder passes twice', async () => {
+    await all;
+    const file = join(CLIENTS, 'reference.ts');
+    const first = await certify('rerun', file);
+    const second = await certify('rerun', file);
+    for (const run of [first, second]) {
+      assert.equal(run.status, 0, run.stdout + run.stderr);
+      assert.deepEqual(failedRules(run), []);
+    }
+    const ids = readFileSync(join(second.out, 'journal.ndjson'), 'utf8')
+      .trim()
+      .split('\n')
+      .map((line) => (JSON.parse(line) as { id: number }).id);
+    assert.deepEqual(ids, Array.from({ length: ids.length }, (_, i) => i + 1), 'the journal is the second run alone');
+    assert.equal((second.report as unknown as { exchanges: number }).exchanges, ids.length);
+    assert.equal(readdirSync(join(second.out, 'allure-results')).filter((name) => name.endsWith('-result.json')).length, 14, 'one Allure result per rule, not two runs of them');
+  });
+});
+
 describe('certify: usage and clients that do not finish', () => {
-  const run = (args: string[]) =>
-    new Promise<{ status: number | null; stdout: string; stderr: string }>((resolve) => {
-      const child = spawn(process.execPath, ['--import', 'tsx', CLI, 'certify', ...args], { cwd: ROOT });
-      let stdout = '';
-      let stderr = '';
-      child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-      child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-      child.once('close', (status) => resolve({ status, stdout, stderr }));
-    });
+  const run = (args: string[]) => runCliAsync(['certify', ...args]);
 
   it('refuses a missing command and a bad --timeout with exit 2 and one line', async () => {
     const [none, timeout] = await Promise.all([run([]), run(['--timeout', 'soon', '--', 'true'])]);
@@ -124,6 +136,22 @@ describe('certify: usage and clients that do not finish', () => {
     assert.equal(none.stderr, 'grex-harness certify: no client command: grex-harness certify [options] -- <command> [args...]\n');
     assert.equal(timeout.status, 2);
     assert.match(timeout.stderr, /^grex-harness certify: --timeout must be a number of seconds from 1 to 86400, got "soon"\n$/);
+  });
+
+  it('does not certify a client that sent no API request (sh -c env): exit 4, and the reports say why', async () => {
+    const out = join(work, 'no-traffic');
+    const result = await run(['--out', out, '--', 'sh', '-c', 'env']);
+    assert.equal(result.status, 4, result.stdout + result.stderr);
+    assert.match(result.stdout, /^G-REX client grade: FAILED: no request reached the six G-REX APIs/);
+    assert.doesNotMatch(result.stdout, /PASSED/);
+    const report = JSON.parse(readFileSync(join(out, 'report.json'), 'utf8'));
+    assert.equal(report.passed, false);
+    assert.equal(report.apiRequests, 0);
+    assert.deepEqual(report.client.outcome, { kind: 'exited', code: 0 });
+    assert.match(readFileSync(join(out, 'junit.xml'), 'utf8'), /<failure message="no request reached the six G-REX APIs[^"]*" type="api-traffic">/);
+    assert.match(readFileSync(join(out, 'report.html'), 'utf8'), /<p class="reason">No request reached the six G-REX APIs/);
+    // The client did get its environment: it printed it.
+    assert.match(readFileSync(join(out, 'client.log'), 'utf8'), /^BaseURIManagementAPI=http:\/\/127\.0\.0\.1:\d+\/managementapi$/m);
   });
 
   it('kills a client past --timeout and one that exits non-zero is exit 3, graded all the same', async () => {

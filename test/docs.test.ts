@@ -178,3 +178,19 @@ describe('grex-harness mock: firewall and fair-use settings', () => {
     assert.match(bad.stderr, /limits must be/);
   });
 });
+
+describe('the README names what the code has', () => {
+  it('every x-grex-* header a README describes is one the harness sends or reads', async () => {
+    const { readdirSync, readFileSync } = await import('node:fs');
+    const { join } = await import('node:path');
+    const { ROOT } = await import('./support/cli.js');
+    const readmes = ['README.md', 'contracts/README.md', 'fixtures/README.md', 'fixtures/clients/README.md', 'load/README.md'].map((file) => readFileSync(join(ROOT, file), 'utf8'));
+    const named = new Set(readmes.flatMap((text) => text.match(/x-grex-[a-z-]*[a-z]/g) ?? []));
+    assert.ok(named.has('x-grex-firewall-rule'), [...named].join(', '));
+    const code = ['mock', 'grader', 'cli', 'suites', 'scripts', 'fixtures']
+      .flatMap((dir) => readdirSync(join(ROOT, dir), { recursive: true, encoding: 'utf8' }).filter((file) => file.endsWith('.ts')).map((file) => join(ROOT, dir, file)))
+      .map((file) => readFileSync(file, 'utf8'))
+      .join('\n');
+    for (const name of named) assert.ok(code.includes(name), `the README describes ${name}, which no code sends or reads`);
+  });
+});

@@ -1,18 +1,16 @@
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { toHar, type Exchange } from '../mock/journal.js';
-import { ROOT } from './support/cli.js';
+import { runCliAsync } from './support/cli.js';
 
 /**
  * `grex-harness grade` on handcrafted journals: each rule on both sides of
  * its edge (exactly 100 requests in a minute pass, 101 fail), bad input
  * (malformed line, missing file, wrong flags) with its exit code.
  */
-const CLI = join(ROOT, 'cli', 'grex-harness.ts');
 const work = mkdtempSync(join(tmpdir(), 'grex-grade-'));
 after(() => rmSync(work, { recursive: true, force: true }));
 
@@ -70,8 +68,18 @@ const transfer = (certificate: string) => {
   const id = certificate.padStart(20, '1');
   return JSON.stringify({ fromAccountNumber: '643003000000000005', toAccountNumber: '643003000000000002', bundles: [{ startCertificateId: id, endCertificateId: id }] });
 };
-const firewalled = (at: number, url: string) =>
-  exchange(at, { url, status: 403, responseHeaders: { 'content-type': 'text/html' }, organization: null, decisions: [{ stage: 'firewall', outcome: 'reject', code: 'url-scheme' }] });
+const firewalled = (at: number, url: string, headers: Options['headers'] = {}) =>
+  exchange(at, { url, headers, status: 403, responseHeaders: { 'content-type': 'text/html' }, organization: null, decisions: [{ stage: 'firewall', outcome: 'reject', code: 'url-scheme' }] });
+/** A page read without User-Agent, refused by the firewall: naming its rule as the mock does, or not (the proxy, a HAR). */
+const withoutUserAgent = (at: number, named: { code?: string } = {}) =>
+  exchange(at, {
+    url: page(0),
+    status: 403,
+    headers: { 'user-agent': undefined },
+    responseHeaders: { 'content-type': 'text/html' },
+    organization: null,
+    decisions: named.code ? [{ stage: 'firewall', outcome: 'reject', code: named.code }] : [],
+  });
 
 interface Graded {
   status: number | null;
@@ -81,28 +89,19 @@ interface Graded {
   report: any;
 }
 
-function grade(name: string, content: string, extra: string[] = []): Promise<Graded> {
+async function grade(name: string, content: string, extra: string[] = []): Promise<Graded> {
   const file = join(work, `${name}.ndjson`);
   writeFileSync(file, content);
   const out = join(work, name);
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', CLI, 'grade', file, '--out', out, '--format', 'json', ...extra], { cwd: ROOT });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-    child.once('error', reject);
-    child.once('close', (status) => {
-      let report: any;
-      try {
-        report = JSON.parse(readFileSync(join(out, 'report.json'), 'utf8'));
-      } catch {
-        report = undefined;
-      }
-      const failed = report ? (report.rules as { rule: string; passed: boolean }[]).filter((rule) => !rule.passed).map((rule) => rule.rule).sort() : [];
-      resolve({ status, stdout, stderr, failed, report });
-    });
-  });
+  const { status, stdout, stderr } = await runCliAsync(['grade', file, '--out', out, '--format', 'json', ...extra]);
+  let report: any;
+  try {
+    report = JSON.parse(readFileSync(join(out, 'report.json'), 'utf8'));
+  } catch {
+    report = undefined;
+  }
+  const failed = report ? (report.rules as { rule: string; passed: boolean }[]).filter((rule) => !rule.passed).map((rule) => rule.rule).sort() : [];
+  return { status, stdout, stderr, failed, report };
 }
 
 const ndjson = (exchanges: Exchange[]) => `${exchanges.map((entry) => JSON.stringify(entry)).join('\n')}\n`;
@@ -186,6 +185,15 @@ const failing: [string, string[], () => Exchange[]][] = [
     () => [1, 2, 3].map((i) => exchange(i * 10, { status: 401, organization: null, headers: { authorization: `Bearer ${jwt({ oid: 'user-a', exp: (T0 + 7_200_000) / 1000 }, `t${i}`)}` } })),
   ],
   ['a transfer without bundles', ['request-contract'], () => [exchange(0, { method: 'POST', url: TRANSFERS, body: JSON.stringify({ fromAccountNumber: '643003000000000005' }), status: 400 })]],
+  // The note after Figure 31: a reattempt "with problematic data removed" is what the manual asks, not a resend.
+  ['a request refused for its missing User-Agent, then sent with one', ['required-headers'], () => [withoutUserAgent(0, { code: 'header-user-agent' }), exchange(1000, { url: page(0) })]],
+  ['the same, where the journal does not name the rule (proxied, HAR)', ['required-headers'], () => [withoutUserAgent(0), exchange(1000, { url: page(0) })]],
+  ['a request refused for its missing User-Agent, resent still without one', ['firewall-resend', 'required-headers'], () => [withoutUserAgent(0, { code: 'header-user-agent' }), withoutUserAgent(1000, { code: 'header-user-agent' })]],
+  [
+    'refused input resent with only another User-Agent',
+    ['firewall-resend'],
+    () => [firewalled(0, `${MGMT}/Accounts?$top=1&$skip=0&x=https://a`), firewalled(1000, `${MGMT}/Accounts?$top=1&$skip=0&x=https://a`, { 'user-agent': 'another/2.0' })],
+  ],
 ];
 
 describe('grade: each rule on both sides of its edge', () => {
@@ -212,7 +220,7 @@ describe('grade: each rule on both sides of its edge', () => {
 describe('grade: HAR', () => {
   it('grades a HAR file (the journal as GET /__admin/journal?format=har exports it) like its NDJSON', async () => {
     const exchanges = [exchange(0), exchange(10, { url: `${MGMT}/Accounts?$top=10` })];
-    const graded = await grade('har', JSON.stringify(toHar(exchanges)));
+    const graded = await grade('har', JSON.stringify(toHar(exchanges, 'http://127.0.0.1:4600')));
     assert.deepEqual(graded.failed, ['paging'], graded.stdout + graded.stderr);
     assert.equal(graded.report.exchanges, 2);
     assert.equal(graded.status, 1);
@@ -235,17 +243,65 @@ describe('grade: bad input', () => {
 
   it('reports a missing file, a missing argument and an unknown format with exit 2 and one line', async () => {
     const results = await Promise.all([
-      new Promise<Graded>((resolve) => {
-        const child = spawn(process.execPath, ['--import', 'tsx', CLI, 'grade', join(work, 'nowhere.ndjson')], { cwd: ROOT });
-        let stderr = '';
-        child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-        child.once('close', (status) => resolve({ status, stdout: '', stderr, failed: [], report: undefined }));
-      }),
+      runCliAsync(['grade', join(work, 'nowhere.ndjson')]),
       grade('formats', ndjson([exchange(0)]), ['--format', 'pdf']),
     ]);
     assert.equal(results[0].status, 2);
     assert.match(results[0].stderr, /^grex-harness grade: .*nowhere\.ndjson: no such file\n$/);
     assert.equal(results[1].status, 2);
     assert.match(results[1].stderr, /--format must be "all" or a comma-separated list of text, json, junit, allure, html, got "pdf"/);
+  });
+});
+
+describe("grade: the tokens' clock is not the journal's", () => {
+  // The proxy journals on its machine's clock; a token carries its issuer's (B2C's, or a stand-in mock's, which starts at its fixtures' epoch).
+  const DAY = 86_400_000;
+  const issued = (at: number, aheadMs: number) => {
+    const iat = Math.floor((T0 + at + aheadMs) / 1000);
+    return jwt({ oid: 'user-a', iat, nbf: iat, exp: iat + 3600 }, `t${at}`);
+  };
+  const use = (at: number, token: string) => exchange(at, { url: page(at), headers: { authorization: `Bearer ${token}` } });
+
+  it('passes tokens refreshed in time whose issuer runs 30 days behind the journal (a mock on its default clock behind the proxy)', async () => {
+    const first = issued(0, -30 * DAY);
+    const second = issued(59 * 60_000, -30 * DAY);
+    const graded = await grade('clock-behind', ndjson([use(0, first), use(10 * 60_000, first), use(50 * 60_000, first), refresh(59 * 60_000), use(59 * 60_000 + 100, second), use(100 * 60_000, second)]));
+    assert.deepEqual(graded.failed, [], graded.stdout);
+    assert.equal(graded.status, 0);
+  });
+
+  it('fails a token used past its lifetime whose issuer runs a year ahead of the journal (a mock started with --clock 2030-...)', async () => {
+    const token = issued(0, 365 * DAY);
+    const graded = await grade('clock-ahead', ndjson([use(0, token), use(61 * 60_000, token), use(62 * 60_000, token)]));
+    assert.deepEqual(graded.failed, ['expired-token-reuse'], graded.stdout);
+    const rule = graded.report.rules.find((candidate: { rule: string }) => candidate.rule === 'expired-token-reuse');
+    assert.equal(rule.violations, 1);
+    assert.match(rule.evidence[0].reason, /had expired at line 2$/);
+  });
+});
+
+describe('grade: a journal without API traffic', () => {
+  it('does not pass an empty journal, nor one with sign-in traffic only: exit 4, and every report says why', async () => {
+    const all = ['--format', 'all'];
+    const [empty, signInOnly] = await Promise.all([grade('no-traffic', '', all), grade('sign-in-only', ndjson([refresh(0)]), all)]);
+    for (const graded of [empty, signInOnly]) {
+      assert.equal(graded.status, 4, graded.stdout + graded.stderr);
+      assert.match(graded.stdout, /^G-REX client grade: FAILED: no request reached the six G-REX APIs/);
+      assert.equal(graded.report.passed, false);
+      assert.equal(graded.report.apiRequests, 0);
+      assert.match(graded.report.reason, /no request reached the six G-REX APIs/);
+    }
+    const out = join(work, 'no-traffic');
+    const junit = readFileSync(join(out, 'junit.xml'), 'utf8');
+    assert.match(junit, /<testcase classname="grex-harness.grade.error" name="api-traffic: [^"]+">\n\s+<failure message="no request reached the six G-REX APIs[^"]*" type="api-traffic">/);
+    assert.match(junit, /<testsuites name="grex-harness client grade" tests="15" failures="1">/);
+    const allure = readdirSync(join(out, 'allure-results'))
+      .filter((file) => file.endsWith('-result.json'))
+      .map((file) => JSON.parse(readFileSync(join(out, 'allure-results', file), 'utf8')) as { name: string; status: string; statusDetails: { message?: string } });
+    const traffic = allure.find((result) => result.name.startsWith('api-traffic'));
+    assert.equal(traffic?.status, 'failed');
+    assert.match(traffic?.statusDetails.message ?? '', /no request reached the six G-REX APIs/);
+    assert.match(readFileSync(join(out, 'report.html'), 'utf8'), /<h1>G-REX client grade: <span class="failed">failed<\/span><\/h1>\n<p class="reason">No request reached the six G-REX APIs/);
+    assert.match(readFileSync(join(out, 'summary.txt'), 'utf8'), /^G-REX client grade: FAILED: no request reached/);
   });
 });

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { request as httpRequest } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -7,6 +8,8 @@ import { deref } from '../contracts/lib/operations.js';
 import type { JsonObject } from '../contracts/lib/types.js';
 import type { Route } from '../mock/router.js';
 import { startMock } from '../mock/server.js';
+import { runCliAsync } from './support/cli.js';
+import { assertHar12 } from './support/har.js';
 import { startTestMock, type TestMock } from './support/mock.js';
 
 let mock: TestMock;
@@ -315,6 +318,48 @@ describe('the admin API', () => {
     assert.equal(har.json.log.entries.length, 1);
     assert.equal(har.json.log.entries[0].response.status, 200);
     assert.equal((await mock.admin('GET', '/__admin/journal?format=xml')).status, 400);
+  });
+
+  it('exports HAR 1.2 with absolute URLs, which a HAR validator we did not write accepts and the grader reads back as its NDJSON', async () => {
+    await mock.admin('DELETE', '/__admin/journal');
+    const token = await mock.token('ib-root');
+    await mock.request('GET', '/masterdataapi/IB/masterdataapi/Countries?$top=1&$skip=0', { token });
+    // A client pointed at the mock by a hosts entry names the real host; one without Host (refused by the firewall) names none.
+    const origin = new URL(mock.url);
+    const raw = (headers: Record<string, string>, setHost: boolean) =>
+      new Promise<number>((resolve, reject) => {
+        const request = httpRequest({ host: origin.hostname, port: origin.port, path: '/masterdataapi/IB/masterdataapi/Countries?$top=2', setHost, headers: { accept: 'application/json', 'user-agent': 'test/1.0', authorization: `Bearer ${token}`, ...headers } }, (response) => {
+          response.resume();
+          response.on('end', () => resolve(response.statusCode ?? 0));
+        });
+        request.on('error', reject);
+        request.end();
+      });
+    assert.equal(await raw({ host: 'eexfrancedemoapi.grexel.com' }, false), 200);
+    assert.equal(await raw({}, false), 403);
+    await mock.request('POST', '/transactionapi/AH/transactionapi/Transfers', { token, body: {} });
+    const har = (await mock.admin('GET', '/__admin/journal?format=har')).json;
+    assert.deepEqual(
+      har.log.entries.map((entry: { request: { url: string } }) => entry.request.url),
+      [
+        `http://${origin.host}/masterdataapi/IB/masterdataapi/Countries?$top=1&$skip=0`,
+        'http://eexfrancedemoapi.grexel.com/masterdataapi/IB/masterdataapi/Countries?$top=2',
+        `http://${origin.host}/masterdataapi/IB/masterdataapi/Countries?$top=2`,
+        `http://${origin.host}/transactionapi/AH/transactionapi/Transfers`,
+      ],
+    );
+    await assertHar12(har);
+    const work = mkdtempSync(join(tmpdir(), 'grex-har-'));
+    writeFileSync(join(work, 'journal.har'), JSON.stringify(har));
+    writeFileSync(join(work, 'journal.ndjson'), (await mock.admin('GET', '/__admin/journal')).text);
+    const graded = await Promise.all(['har', 'ndjson'].map(async (format) => {
+      const result = await runCliAsync(['grade', join(work, `journal.${format}`), '--out', join(work, format), '--format', 'json']);
+      assert.equal(result.status, 1, result.stdout + result.stderr);
+      const report = JSON.parse(readFileSync(join(work, format, 'report.json'), 'utf8'));
+      return { graded: report.graded, failed: report.rules.filter((rule: { passed: boolean }) => !rule.passed).map((rule: { rule: string; evidence: { reason: string }[] }) => [rule.rule, rule.evidence.map((finding) => finding.reason)]) };
+    }));
+    assert.equal(graded[0].graded, 4);
+    assert.deepEqual(graded[0], graded[1]);
   });
 
   it('reset brings back the fixtures', async () => {

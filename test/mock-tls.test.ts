@@ -53,6 +53,16 @@ describe('hosts mode (--tls)', () => {
   });
 });
 
+describe('hosts mode and a request head over the gateway limit', () => {
+  it('answers a 20 KB URL over HTTPS with 431 REQUEST_031 as JSON, as over HTTP', async () => {
+    const ca = readFileSync(mock.caFile as string, 'utf8');
+    const reply = await get('eexfrancedemoapi.grexel.com', `/managementapi/AH/managementapi/Accounts?$top=1&$skip=0&$filter=${'a'.repeat(20_000)}`, ca);
+    assert.equal(reply.status, 431, reply.body);
+    assert.equal(JSON.parse(reply.body).responseCode, 'REQUEST_031');
+    assert.equal(mock.app.journal.entries(1)[0].response.status, 431);
+  });
+});
+
 describe('hosts mode and B2C discovery', () => {
   it('names HTTPS endpoints on the real B2C host in the discovery document', async () => {
     const ca = readFileSync(mock.caFile as string, 'utf8');

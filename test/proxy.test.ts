@@ -1,12 +1,13 @@
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { Exchange } from '../mock/journal.js';
-import { ROOT, runCli } from './support/cli.js';
+import { ROOT, runCli, runCliAsync, startCliMock } from './support/cli.js';
+import { assertHar12 } from './support/har.js';
 import { replyOf, startTestMock, type Reply, type TestMock } from './support/mock.js';
 
 /**
@@ -181,6 +182,20 @@ describe('the proxy in front of a stand-in for DEMO', () => {
     assert.deepEqual(journal[2].decisions.at(-1), { stage: 'response', outcome: 'pass' });
   });
 
+  it('exports its journal as HAR 1.2 with absolute URLs, which a HAR validator we did not write accepts and the grader reads back', async () => {
+    const har = (await call(proxy.url, 'GET', '/__proxy/journal?format=har')).json;
+    const urls: string[] = har.log.entries.map((entry: { request: { url: string } }) => entry.request.url);
+    assert.ok(urls.length > 5 && urls.every((url) => url.startsWith(`${proxy.url}/`)), urls.join('\n'));
+    await assertHar12(har);
+    const file = join(work, 'proxy.har');
+    writeFileSync(file, JSON.stringify(har));
+    const result = await runCliAsync(['grade', file, '--out', join(work, 'har-grade'), '--format', 'json']);
+    assert.notEqual(result.status, 2, result.stderr);
+    const report = JSON.parse(readFileSync(join(work, 'har-grade', 'report.json'), 'utf8'));
+    assert.equal(report.exchanges, urls.length);
+    assert.equal(report.apiRequests, urls.filter((url) => !new URL(url).pathname.includes('.onmicrosoft.com')).length);
+  });
+
   it('answers /__admin itself with 404: DEMO has no admin API, and the stand-in is not reached', async () => {
     const before = standIn.app.journal.recorded;
     const reply = await call(proxy.url, 'POST', '/__admin/reset');
@@ -200,6 +215,29 @@ describe('the proxy in front of a stand-in for DEMO', () => {
     assert.ok(recorded > 10);
     assert.equal(spilled.length, recorded);
     assert.deepEqual(spilled.map((exchange) => exchange.id), Array.from({ length: recorded }, (_, i) => i + 1));
+  });
+});
+
+describe("grading the proxy's journal of a stand-in on another clock", () => {
+  it('passes a client that refreshes in time, though the stand-in dates its tokens long before the proxy journals them', async () => {
+    // The README's example runs the stand-in on its default clock (the fixtures' epoch); a date well in the past is the same case on any machine.
+    const standInMock = await startCliMock(['--clock', '2025-01-01T08:00:00Z']);
+    const journal = join(work, 'other-clock.ndjson');
+    const proxy = await startCliProxy(['--target', standInMock.url, '--journal-file', journal]);
+    try {
+      const grant = (await replyOf(await fetch(`${standInMock.url}/__admin/refresh-token`, { method: 'POST', body: JSON.stringify({ user: 'eolien-trader' }) }))).json;
+      const form = new URLSearchParams({ grant_type: 'refresh_token', refresh_token: grant.refresh_token, client_id: grant.client_id, scope: grant.scope }).toString();
+      const tokens = await call(proxy.url, 'POST', grant.token_endpoint, { body: form, contentType: 'application/x-www-form-urlencoded' });
+      assert.equal(tokens.status, 200, tokens.text);
+      for (let skip = 0; skip < 3; skip++) assert.equal((await call(proxy.url, 'GET', `/managementapi/AH/managementapi/Accounts?$top=1&$skip=${skip}`, { token: tokens.json.access_token })).status, 200);
+    } finally {
+      await proxy.stop();
+      await standInMock.stop();
+    }
+    const result = await runCliAsync(['grade', journal, '--out', join(work, 'other-clock'), '--format', 'json']);
+    assert.equal(result.status, 0, result.stdout + result.stderr);
+    const rule = JSON.parse(readFileSync(join(work, 'other-clock', 'report.json'), 'utf8')).rules.find((candidate: { rule: string }) => candidate.rule === 'expired-token-reuse');
+    assert.deepEqual({ passed: rule.passed, checked: rule.checked }, { passed: true, checked: 3 });
   });
 });
 

@@ -1,16 +1,21 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { GradeReport } from '../grade.js';
+import { NO_API_TRAFFIC, type GradeReport } from '../grade.js';
+import type { RuleResult } from '../rule.js';
 
 /**
  * Allure result files (the allure-js-commons model: `<uuid>-result.json`,
  * one per rule, evidence as a text attachment), so `allure generate` shows
- * the grade beside the Playwright suites' results.
+ * the grade beside the Playwright suites' results. A journal without API
+ * traffic adds a failed result of its own (NO_API_TRAFFIC).
  */
 export function writeAllureResults(report: GradeReport, dir: string, at: number): void {
   mkdirSync(dir, { recursive: true });
-  for (const rule of report.rules) {
+  const noTraffic: RuleResult[] = report.reason
+    ? [{ rule: NO_API_TRAFFIC.id, title: NO_API_TRAFFIC.title, severity: 'error', manualRef: NO_API_TRAFFIC.manualRef, description: report.reason, passed: false, checked: 0, violations: 0, evidence: [] }]
+    : [];
+  for (const rule of [...noTraffic, ...report.rules]) {
     const uuid = randomUUID();
     const attachments = [];
     if (rule.evidence.length) {
@@ -26,7 +31,7 @@ export function writeAllureResults(report: GradeReport, dir: string, at: number)
       fullName: `grex-harness.grade#${rule.rule}`,
       description: `${rule.description}\n\nManual: ${rule.manualRef}.`,
       status: rule.passed ? 'passed' : 'failed',
-      statusDetails: rule.passed ? {} : { message: `${rule.violations} of ${rule.checked} exchanges offend${rule.severity === 'warning' ? ' (warning)' : ''}` },
+      statusDetails: rule.passed ? {} : { message: rule.violations ? `${rule.violations} of ${rule.checked} exchanges offend${rule.severity === 'warning' ? ' (warning)' : ''}` : rule.description },
       stage: 'finished',
       start: at,
       stop: at,

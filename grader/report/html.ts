@@ -60,10 +60,10 @@ body{font-family:system-ui,sans-serif;margin:1.5em;color:#222}
 .layout{display:flex;flex-wrap:wrap;gap:2em;align-items:flex-start}
 table{border-collapse:collapse;max-width:760px}td,th{border:1px solid #ddd;padding:4px 8px;vertical-align:top;font-size:14px;text-align:left}
 tr.pass td:first-child{color:#2e7d32;font-weight:bold}tr.fail td:first-child{color:#c62828;font-weight:bold}tr.warn td:first-child{color:#ef6c00;font-weight:bold}
-h1 span.passed{color:#2e7d32}h1 span.failed{color:#c62828}
+h1 span.passed{color:#2e7d32}h1 span.failed{color:#c62828}p.reason{color:#c62828;font-weight:bold}
 </style></head><body>
 <h1>G-REX client grade: <span class="${report.passed ? 'passed' : 'failed'}">${report.passed ? 'passed' : 'failed'}</span></h1>
-<p>Journal <code>${escapeHtml(report.journal)}</code>: ${report.exchanges} exchanges, ${report.graded} graded${report.from ? `, ${report.from} to ${report.to}` : ''}; ${report.rates.holders} account holder(s).</p>
+${report.reason ? `<p class="reason">${escapeHtml(report.reason.charAt(0).toUpperCase() + report.reason.slice(1))}.</p>\n` : ''}<p>Journal <code>${escapeHtml(report.journal)}</code>: ${report.exchanges} exchanges, ${report.graded} graded${report.from ? `, ${report.from} to ${report.to}` : ''}; ${report.rates.holders} account holder(s).</p>
 <div class="layout">
 <section><h2>Rules</h2><table><tr><th></th><th>Rule</th><th>Severity</th><th>Manual</th><th>Evidence</th></tr>
 ${rows}

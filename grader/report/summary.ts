@@ -7,7 +7,9 @@ export function summaryText(report: GradeReport, evidencePerRule = 5): string {
   const failedErrors = report.rules.filter((rule) => !rule.passed && rule.severity === 'error').length;
   const failedWarnings = report.rules.filter((rule) => !rule.passed && rule.severity === 'warning').length;
   const lines = [
-    `G-REX client grade: ${report.passed ? 'PASSED' : 'FAILED'} (${report.rules.length - failedErrors - failedWarnings} of ${report.rules.length} rules passed${failedErrors ? `, ${failedErrors} failed` : ''}${failedWarnings ? `, ${failedWarnings} warning${failedWarnings > 1 ? 's' : ''}` : ''})`,
+    report.reason
+      ? `G-REX client grade: FAILED: ${report.reason}${failedErrors ? `; ${failedErrors} of ${report.rules.length} rules failed` : ''}`
+      : `G-REX client grade: ${report.passed ? 'PASSED' : 'FAILED'} (${report.rules.length - failedErrors - failedWarnings} of ${report.rules.length} rules passed${failedErrors ? `, ${failedErrors} failed` : ''}${failedWarnings ? `, ${failedWarnings} warning${failedWarnings > 1 ? 's' : ''}` : ''})`,
     `Journal: ${report.journal}: ${report.exchanges} exchanges, ${report.graded} graded${report.from ? `, ${report.from} to ${report.to}` : ''}`,
     '',
   ];

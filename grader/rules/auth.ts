@@ -77,6 +77,20 @@ export function signInLoop(): Rule {
  * Manual 6.2: an invalid or expired token gets 401. Sending a token again
  * after it expired, or after G-REX refused it, is a client that does not
  * look at its answers; the first such use is how a client learns, and passes.
+ *
+ * A token's `exp` is on its issuer's clock, the journal's times on the
+ * journal's: the same for the mock's own journal, but not for the proxy's
+ * (its machine's clock, while a stand-in mock's tokens carry the mock's,
+ * which starts at the fixtures' epoch) nor for a HAR a browser saved. The
+ * journal's `Date` answers would not tie them either: the mock's Date is the
+ * machine's, not its own clock. So the tokens tie the clocks themselves: no
+ * token is used before it is issued, so for every use `iat - at` is at most
+ * how far the issuer's clock runs ahead of the journal's, and the largest
+ * seen is the closest such bound (within the seconds between a token's issue
+ * and its first use). A use counts as past `exp` only by that bound, which
+ * can judge a token expired later than it was, never earlier: a client that
+ * refreshes in time is never failed, whichever clock either side runs on,
+ * for DEMO (B2C's clock) and a mock (its own) alike.
  */
 export function expiredTokenReuse(): Rule {
   const verdict = new Verdict({
@@ -84,18 +98,22 @@ export function expiredTokenReuse(): Rule {
     title: 'No reuse of an expired or refused token',
     severity: 'error',
     manualRef: '6.2 How to get data from the API; 3.2 Obtaining Access Tokens using a valid Refresh Token',
-    description: 'A bearer token is not sent again once it has expired (its exp, on the registry clock) or was answered 401.',
+    description: "A bearer token is not sent again once it has expired (its exp, on the issuer's clock, which the tokens' iat tie to the journal's) or was answered 401.",
   });
   const dead = new BoundedMap<string, { line: number; why: string }>(100_000);
+  /** How far the tokens' clock runs ahead of the journal's, at least (ms); unknown until a token says when it was issued. */
+  let issuerAhead = Number.NEGATIVE_INFINITY;
   return {
     info: verdict.info,
     observe(observation: Observation) {
       const token = observation.token;
       if (observation.kind !== 'api' || !token) return;
       verdict.checked++;
+      if (token.iat !== undefined && token.iat - observation.at > issuerAhead) issuerAhead = token.iat - observation.at;
+      const issuerNow = observation.at + (issuerAhead === Number.NEGATIVE_INFINITY ? 0 : issuerAhead);
       const known = dead.get(token.key);
       if (known) verdict.fail(observation, `${observation.method} ${observation.path} with a token that ${known.why} at line ${known.line}`);
-      else if (token.exp !== undefined && observation.at >= token.exp) dead.set(token.key, { line: observation.line, why: 'had expired' });
+      else if (token.exp !== undefined && issuerNow >= token.exp) dead.set(token.key, { line: observation.line, why: 'had expired' });
       else if (observation.status === 401) dead.set(token.key, { line: observation.line, why: 'was refused (401)' });
     },
     finish: () => verdict.result(),

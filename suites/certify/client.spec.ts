@@ -2,6 +2,7 @@ import { expect, test } from '@playwright/test';
 import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { NO_API_TRAFFIC } from '../../grader/grade.js';
 
 /**
  * Certifies the integrator's client: `grex-harness certify` on the command in
@@ -34,10 +35,14 @@ test.describe('client certification', () => {
     const run = spawnSync(process.execPath, ['--import', 'tsx', cli, 'certify', '--out', out, '--timeout', String(timeoutSeconds), '--', command as string], { encoding: 'utf8', timeout: (timeoutSeconds + 50) * 1000 });
     await testInfo.attach('summary', { body: run.stdout + run.stderr, contentType: 'text/plain' });
     expect(run.status, `certify could not run:\n${run.stderr}`).not.toBe(2);
-    const report = JSON.parse(readFileSync(join(out, 'report.json'), 'utf8')) as { rules: RuleResult[]; client: { outcome: { kind: string; code?: number } } };
+    const report = JSON.parse(readFileSync(join(out, 'report.json'), 'utf8')) as { rules: RuleResult[]; apiRequests: number; reason?: string; client: { outcome: { kind: string; code?: number } } };
     await testInfo.attach('report.html', { path: join(out, 'report.html'), contentType: 'text/html' });
     await testInfo.attach('journal.ndjson', { path: join(out, 'journal.ndjson'), contentType: 'application/x-ndjson' });
     expect(report.client.outcome, `the client did not finish cleanly (${join(out, 'client.log')})`).toEqual({ kind: 'exited', code: 0 });
+    // Every rule passes a client that sent nothing: that is no certification (certify's exit 4).
+    await test.step(`${NO_API_TRAFFIC.id}: ${NO_API_TRAFFIC.title}`, () => {
+      expect.soft(report.apiRequests, report.reason).toBeGreaterThan(0);
+    });
     for (const rule of report.rules) {
       await test.step(`${rule.rule}: ${rule.title} (manual ${rule.manualRef})`, () => {
         const evidence = rule.evidence.map((finding) => `line ${finding.line}: ${finding.reason}`).join('\n');
