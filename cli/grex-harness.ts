@@ -1,12 +1,9 @@
 #!/usr/bin/env -S npx tsx
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { codeCatalogue, formatCatalogue } from '../contracts/lib/codes.js';
 import { loadContracts } from '../contracts/lib/load.js';
 import { docsPath } from '../mock/docs.js';
-import { TENANTS } from '../mock/app.js';
-import { b2cEnvironment, tokenCollection } from '../mock/b2c/postman.js';
 import { fairUseSettings, faults as faultSettings, firewallSettings } from '../mock/admin.js';
 import { DEFAULT_FAIR_USE } from '../mock/fairuse.js';
 import { DEFAULT_FIREWALL } from '../mock/firewall.js';
@@ -65,12 +62,19 @@ Commands:
   codes     Print the response-code catalogue derived from the contracts.
               --format F   table (default), markdown, csv or json
   postman   Export each contract as a Postman collection wired to the manual's
-            environment variables ({{BaseURI...API}}, {{Token}}), a Postman
-            environment for the local mock, the B2C token environments of both
-            tenants (App. 2 and 5) and the token use cases (App. 3), defects fixed.
-              --out DIR    output folder (default reports/postman)
-              --base-url U base URL of the mock for the environment
-                           (default http://127.0.0.1:4600)
+            environment variables ({{BaseURI...API}}, {{Token}}, {{B2CHost}}):
+            no host is written in a collection, the environments say where
+            requests go. For the mock: an environment per example user (one
+            folder per user in each collection; the token comes from the mock's
+            /__admin/token by itself), the B2C token environments of both tenants
+            (App. 2 and 5) and the token use cases (App. 3), defects fixed. It
+            prints what it wrote and the newman commands that run it.
+              --out DIR      output folder (default reports/postman)
+              --base-url U   the mock's URL (default http://127.0.0.1:$PORT, or
+                             port 4600)
+              --target T     mock (default), or demo / prod: environments for
+                             G-REX's DEMO or PROD hosts and B2C tenant instead
+                             (only when asked for by name)
   proxy     Sit between a client and G-REX: forward its calls, journal them as
             the mock does, check requests and the target's answers against the
             contracts (answers that disagree are contract drift), and hold back
@@ -102,7 +106,7 @@ async function main(argv: string[]): Promise<number> {
     case 'codes':
       return codes(rest);
     case 'postman':
-      return postman(rest);
+      return (await import('./postman.js')).postmanCommand(rest);
     case 'certify':
       return certifyCommand(rest);
     case 'grade':
@@ -278,35 +282,6 @@ function codes(args: string[]): number {
     return 2;
   }
   process.stdout.write(formatCatalogue(codeCatalogue(loadContracts()), format));
-  return 0;
-}
-
-async function postman(args: string[]): Promise<number> {
-  const { values } = parseArgs({
-    args,
-    options: { out: { type: 'string', default: 'reports/postman' }, 'base-url': { type: 'string', default: 'http://127.0.0.1:4600' } },
-  });
-  // Loaded here only: the converter is heavy, and `mock` starts faster without it.
-  const { mockEnvironment, toPostman } = await import('../contracts/lib/postman.js');
-  const out = resolve(values.out ?? 'reports/postman');
-  mkdirSync(out, { recursive: true });
-  const { contracts } = loadContracts();
-  for (const contract of contracts) {
-    const collection = await toPostman(contract);
-    const file = join(out, `${contract.name}.postman_collection.json`);
-    writeFileSync(file, `${JSON.stringify(collection, null, 2)}\n`);
-    process.stdout.write(`${file}\n`);
-  }
-  const baseUrl = values['base-url'] ?? '';
-  const files: [string, object][] = [
-    ['grex-local.postman_environment.json', mockEnvironment(contracts, baseUrl)],
-    ['grex-token-use-cases.postman_collection.json', tokenCollection()],
-    ...TENANTS.map((tenant): [string, object] => [`grex-b2c-${tenant.name}.postman_environment.json`, b2cEnvironment(tenant, baseUrl)]),
-  ];
-  for (const [name, content] of files) {
-    writeFileSync(join(out, name), `${JSON.stringify(content, null, 2)}\n`);
-    process.stdout.write(`${join(out, name)}\n`);
-  }
   return 0;
 }
 

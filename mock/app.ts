@@ -1,7 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { codeCatalogue } from '../contracts/lib/codes.js';
 import type { ContractSet } from '../contracts/lib/load.js';
-import { deref } from '../contracts/lib/operations.js';
+import { collectionItems, deref, type CollectionItems } from '../contracts/lib/operations.js';
 import { SchemaValidator } from '../contracts/lib/schema.js';
 import type { JsonObject } from '../contracts/lib/types.js';
 import { generateRegistry } from '../fixtures/generate.js';
@@ -86,8 +86,8 @@ interface RouteMeta {
   modelCode?: string;
   contentTypeCode?: string;
   topCode?: string;
-  /** Fields a collection can be filtered and ordered by: its item schema's properties. */
-  listFields?: ReadonlySet<string>;
+  /** What a collection can be filtered and ordered by: its item schema's name and properties. */
+  items?: CollectionItems;
   schemas: SchemaValidator;
 }
 
@@ -221,10 +221,6 @@ export class MockApp {
     const errors = listed('400');
     const pick = (suffix: string): string | undefined =>
       errors.find((code) => code.endsWith(suffix) && code.split('_')[0] === successArea) ?? errors.find((code) => code.endsWith(suffix));
-    const ok = route.operation.responses?.['200'];
-    const okSchema = ok ? ((deref<JsonObject>(doc, ok).content as Record<string, JsonObject> | undefined)?.['application/json']?.schema as JsonObject | undefined) : undefined;
-    const resolved = okSchema ? deref<JsonObject>(doc, okSchema) : undefined;
-    const items = resolved?.type === 'array' && resolved.items ? deref<JsonObject>(doc, resolved.items) : undefined;
     return {
       validator: new RequestValidator(route, schemas),
       handler,
@@ -233,7 +229,7 @@ export class MockApp {
       modelCode: pick('_002'),
       contentTypeCode: pick('_004'),
       topCode: pick('_014'),
-      listFields: items?.properties ? new Set(Object.keys(items.properties as object)) : undefined,
+      items: collectionItems(doc, route.operation),
       schemas,
     };
   }
@@ -480,18 +476,18 @@ export class MockApp {
 
   /** `$filter`, `$orderby`, `$skip`, `$top` over a collection, for every collection GET alike. */
   private page(items: readonly object[], context: RequestContext, meta: RouteMeta): Outcome {
-    const fields = meta.listFields ?? new Set<string>();
+    const fields = meta.items?.fields ?? new Set<string>();
     let rows = items as readonly Record<string, unknown>[];
     const filter = context.query.$filter;
     if (typeof filter === 'string') {
-      const parsed = parseFilter(filter, fields);
-      if (!parsed.ok) return this.queryProblem(meta, '$filter');
+      const parsed = parseFilter(filter, fields, meta.items?.name);
+      if (!parsed.ok) return this.queryProblem(meta, `$filter: ${parsed.problem}`);
       rows = rows.filter(parsed.value);
     }
     const orderBy = context.query.$orderby;
     if (typeof orderBy === 'string') {
-      const parsed = parseOrderBy(orderBy, fields);
-      if (!parsed.ok) return this.queryProblem(meta, '$orderby');
+      const parsed = parseOrderBy(orderBy, fields, meta.items?.name);
+      if (!parsed.ok) return this.queryProblem(meta, `$orderby: ${parsed.problem}`);
       rows = [...rows].sort(parsed.value);
     }
     const skip = typeof context.query.$skip === 'number' ? context.query.$skip : 0;
@@ -499,9 +495,10 @@ export class MockApp {
     return { status: 200, body: rows.slice(skip, skip + top) };
   }
 
-  private queryProblem(meta: RouteMeta, field: string): Outcome {
-    if (!meta.modelCode) return { status: 400, body: { error: 'invalid_request', error_description: `invalid ${field}` } };
-    return this.codes.naming(meta.modelCode, [field]);
+  /** `problem` names the parameter and why: `$filter: unknown field 'status' for EnergySource; fields: ...`. */
+  private queryProblem(meta: RouteMeta, problem: string): Outcome {
+    if (!meta.modelCode) return { status: 400, body: { error: 'invalid_request', error_description: problem } };
+    return this.codes.naming(meta.modelCode, [problem]);
   }
 
   /** Operations without a domain handler answer their contract's first success example. */
