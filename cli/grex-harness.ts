@@ -45,6 +45,10 @@ Commands:
                                 (off answers exactly as G-REX: no hint)
               --fair-use on|off 100 requests a minute and 500 an hour per account
                                 holder (manual 1.2); default on
+              --cors on|off     let pages of any origin call the mock: preflights
+                                answered, Access-Control-Allow-* on every answer
+                                (default on); off answers as G-REX may (its CORS
+                                behaviour is unknown): no such headers
               --config F        JSON {"firewall": {...}, "fairUse": {...}}: the
                                 settings of GET|POST /__admin/firewall and
                                 /__admin/fairuse (limits, blocks, overrides)
@@ -143,6 +147,7 @@ async function mock(args: string[]): Promise<number> {
       firewall: { type: 'string', default: 'realistic' },
       'firewall-header': { type: 'string', default: 'on' },
       'fair-use': { type: 'string', default: 'on' },
+      cors: { type: 'string', default: 'on' },
       config: { type: 'string' },
       fault: { type: 'string', multiple: true },
       help: { type: 'boolean' },
@@ -187,7 +192,8 @@ async function mock(args: string[]): Promise<number> {
   const firewall = choice('firewall', values.firewall, ['strict', 'realistic', 'off']);
   const firewallHeader = choice('firewall-header', values['firewall-header'], ['on', 'off']);
   const fairUse = choice('fair-use', values['fair-use'], ['on', 'off']);
-  if (!firewall || !firewallHeader || !fairUse) return 2;
+  const cors = choice('cors', values.cors, ['on', 'off']);
+  if (!firewall || !firewallHeader || !fairUse || !cors) return 2;
   let settings: { firewall?: object; fairUse?: object } = {};
   if (values.config) {
     try {
@@ -213,6 +219,7 @@ async function mock(args: string[]): Promise<number> {
     tls: values.tls ?? false,
     firewall: { ...DEFAULT_FIREWALL, enabled: firewall !== 'off', profile: firewall === 'strict' ? 'strict' : 'realistic', diagnostics: firewallHeader === 'on' },
     fairUse: { ...DEFAULT_FAIR_USE, enabled: fairUse === 'on' },
+    cors: cors === 'on',
   });
   // A settings file refines the flags, checked as the admin API checks the same settings; so are faults.
   type Apply = (app: typeof running.app, body: Buffer) => { status: number; body?: unknown };
@@ -243,7 +250,7 @@ async function mock(args: string[]): Promise<number> {
     `Registry: ${app.registry.organizations.size} organisations, ${app.registry.accounts.size} accounts, ${app.registry.bundles.size} bundles; clock at ${app.clock.iso()} (${values.profile} profile).`,
     `Firewall: ${app.firewall.config.enabled ? `${app.firewall.config.profile}${app.firewall.config.diagnostics ? ', rule named in x-grex-firewall-rule' : ''}` : 'off'}; fair use: ${
       app.fairUse.config.enabled ? app.fairUse.config.limits.map((limit) => `${limit.requests} per ${limit.windowSeconds} s`).join(', ') : 'off'
-    } (GET ${running.url}/__admin/firewall, /__admin/fairuse).`,
+    } (GET ${running.url}/__admin/firewall, /__admin/fairuse); CORS: ${cors === 'on' ? 'any origin' : 'off'}.`,
     ...(app.faults.active ? [`TEST-ONLY FAULTS ON: ${JSON.stringify(app.faults.all)} (DELETE ${running.url}/__admin/faults)`] : []),
     `Users (${users.length} active; all: GET ${running.url}/__admin/users), e.g.:`,
   );

@@ -6,7 +6,7 @@ import { SchemaValidator } from '../contracts/lib/schema.js';
 import type { JsonObject } from '../contracts/lib/types.js';
 import { generateRegistry } from '../fixtures/generate.js';
 import { Clock } from './clock.js';
-import { createDocs } from './docs.js';
+import { createDocs, docsPath } from './docs.js';
 import type { RegistryData } from './domain/model.js';
 import { parseFilter, parseOrderBy } from './domain/query.js';
 import { Registry } from './domain/registry.js';
@@ -46,6 +46,13 @@ export interface MockConfig {
   clockStart?: number;
   firewall: FirewallConfig;
   fairUse: FairUseConfig;
+  /**
+   * Let browser pages of other origins call the mock (Swagger UI or a web
+   * client elsewhere): preflights answered, `Access-Control-Allow-*` on every
+   * answer. Off: no CORS headers and OPTIONS routed like any method, which
+   * is as much as is known of G-REX. On unless false.
+   */
+  cors?: boolean;
 }
 
 export const DEFAULT_CONFIG: MockConfig = {
@@ -92,6 +99,26 @@ interface RouteMeta {
 }
 
 const JSON_TYPE = 'application/json; charset=utf-8';
+
+/**
+ * On every answer when CORS is on; made once. Any origin: the APIs take a
+ * bearer token, not cookies. Exposed: what a client must read to behave (the
+ * 429's Retry-After, the 401's WWW-Authenticate, the 405's Allow, the mock's
+ * diagnostics).
+ */
+const CORS_HEADERS: Readonly<Record<string, string>> = Object.freeze({
+  'access-control-allow-origin': '*',
+  'access-control-expose-headers': 'Retry-After, WWW-Authenticate, Allow, Location, Content-Disposition, x-grex-firewall-rule, x-grex-self-check',
+});
+const PREFLIGHT_HEADERS: Readonly<Record<string, string>> = Object.freeze({
+  ...CORS_HEADERS,
+  'access-control-allow-methods': 'GET, HEAD, POST, PUT, PATCH, DELETE',
+  'access-control-max-age': '600',
+  'content-length': '0',
+});
+/** The request headers a preflight may ask for, echoed when they are a plain list of header names. */
+const HEADER_LIST = /^[A-Za-z0-9!#$%&'*+.^_`|~-]+(\s*,\s*[A-Za-z0-9!#$%&'*+.^_`|~-]+)*$/;
+const DEFAULT_ALLOWED_HEADERS = 'Authorization, Content-Type, Accept';
 const NO_QUERY = new URLSearchParams();
 
 const windowName = (seconds: number): string => (seconds === 60 ? 'minute' : seconds === 3600 ? 'hour' : `${seconds} seconds`);
@@ -148,6 +175,9 @@ export class MockApp {
   private readonly epoch: number;
   private readonly meta = new Map<Route, RouteMeta>();
   private readonly docs: ReturnType<typeof createDocs>;
+  /** The pages beside the APIs (documentation, the registry UI), which a path in another case misses. */
+  private readonly pages: string[];
+  private readonly cors: boolean;
   /** The gateway's 403 page, as the contracts give it. */
   private readonly firewallPage: string;
 
@@ -168,7 +198,9 @@ export class MockApp {
     this.journal = new Journal({ capacity: config.journalCapacity, maxBytes: config.journalMaxBytes, maxBodyChars: 65_536, spillFile: config.journalSpillFile });
     this.codes = new Codes(codeCatalogue(contracts));
     this.router = new Router(contracts.contracts);
-    this.docs = createDocs(contracts.contracts);
+    this.cors = config.cors !== false;
+    this.docs = createDocs(contracts.contracts, { exampleUsers: (contracts.common.info['x-example-users'] ?? []) as string[], headers: this.cors ? CORS_HEADERS : {} });
+    this.pages = ['/', '/__docs/', ...contracts.contracts.flatMap((contract) => [docsPath(contract), `${docsPath(contract)}swagger.json`])];
     const validators = new Map(contracts.contracts.map((contract) => [contract, new SchemaValidator(contract.doc)]));
     for (const route of this.router.routes) {
       const schemas = validators.get(route.contract) as SchemaValidator;
@@ -270,12 +302,16 @@ export class MockApp {
   }
 
   private handle(req: IncomingMessage, res: ServerResponse, body: Buffer | null, tooLarge: boolean, arrival?: Arrival): void {
+    if (this.cors && req.method === 'OPTIONS' && req.headers['access-control-request-method'] !== undefined) {
+      this.preflight(req, res);
+      return;
+    }
     const url = req.url ?? '/';
     const mark = url.indexOf('?');
     const pathname = mark < 0 ? url : url.slice(0, mark);
     if (pathname === '/' && (req.method === 'GET' || req.method === 'HEAD')) {
       const page = registryUiPage(this.b2c, new URLSearchParams(mark < 0 ? '' : url.slice(mark + 1)).get('tenant') ?? 'gcrfdemo');
-      this.send(res, req, page ? { status: 200, body: page, contentType: 'text/html; charset=utf-8' } : this.codes.outcome('ROUTE_001', { path: pathname }));
+      this.send(res, req, page ? { status: 200, body: page, contentType: 'text/html; charset=utf-8' } : this.routeNotFound(pathname));
       return;
     }
     if (pathname.startsWith('/__admin')) {
@@ -337,7 +373,7 @@ export class MockApp {
     }
     if (match.kind === 'none') {
       decisions.push({ stage: 'route', outcome: 'reject', code: 'ROUTE_001' });
-      return this.codes.outcome('ROUTE_001', { path: pathname });
+      return this.routeNotFound(pathname);
     }
     if (match.kind === 'method') {
       decisions.push({ stage: 'route', outcome: 'reject', code: 'ROUTE_005' });
@@ -428,6 +464,18 @@ export class MockApp {
       return faulty.outcome;
     }
     return outcome;
+  }
+
+  /** ROUTE_001, saying what would have matched: the API path without its trailing slash or with its base path, a page in another case. */
+  private routeNotFound(pathname: string): Outcome {
+    const lower = pathname.toLowerCase();
+    const page = this.pages.find((candidate) => candidate.toLowerCase() === lower || candidate.toLowerCase() === `${lower}/`);
+    const admin = lower.startsWith('/__admin') && !pathname.startsWith('/__admin') ? `/__admin${pathname.slice(8)}` : undefined;
+    const meant = this.router.suggest(pathname) ?? page ?? admin;
+    const hint = meant
+      ? `Did you mean ${meant}?`
+      : 'API paths are {BaseURI}/{AH|IB}/{apiname}/{Resource}, e.g. /managementapi/AH/managementapi/Accounts (the Public Reports API has no AH|IB); every API and its documentation is listed at /__docs/.';
+    return this.codes.outcome('ROUTE_001', { path: pathname, hint });
   }
 
   private identify(header: string | undefined): { user: Caller['user']; organization: Caller['organization']; roles: Set<string> } | string {
@@ -530,12 +578,24 @@ export class MockApp {
     return meta.schemas.validate(media.schema as object, outcome.body);
   }
 
+  /**
+   * A browser's preflight: answered at once, before the firewall, fair use
+   * and authentication, and not journaled. It is the browser's own request,
+   * not the client's: it carries no token and none of the client's headers,
+   * so the gateway's rules would refuse it for what the real request has.
+   */
+  private preflight(req: IncomingMessage, res: ServerResponse): void {
+    const asked = req.headers['access-control-request-headers'];
+    const headers = typeof asked === 'string' && HEADER_LIST.test(asked) ? asked : DEFAULT_ALLOWED_HEADERS;
+    res.writeHead(204, { ...PREFLIGHT_HEADERS, 'access-control-allow-headers': headers }).end();
+  }
+
   /** Writes an outcome; returns what was sent, for the journal. */
   send(res: ServerResponse, req: IncomingMessage, outcome: Outcome): { headers: Record<string, string | number>; text?: string } {
     const body = outcome.body;
     // A string goes out in one write with the headers; a Buffer would cost a second one (writev).
     const payload = body === undefined ? undefined : typeof body === 'string' || Buffer.isBuffer(body) ? body : JSON.stringify(body);
-    const headers: Record<string, string | number> = { ...outcome.headers };
+    const headers: Record<string, string | number> = this.cors ? { ...CORS_HEADERS, ...outcome.headers } : { ...outcome.headers };
     if (payload !== undefined) headers['content-type'] = outcome.contentType ?? JSON_TYPE;
     headers['content-length'] = payload === undefined ? 0 : typeof payload === 'string' ? Buffer.byteLength(payload) : payload.length;
     res.writeHead(outcome.status, headers);
