@@ -64,7 +64,8 @@ export async function postmanCommand(args: string[]): Promise<number> {
     files.push({
       name: `grex-b2c-${tenant.name}.postman_environment.json`,
       what: `B2C token environment, tenant ${tenant.name}, at ${host}${target === 'mock' ? ` (a refresh token of ${b2cUser} from ${admin}/refresh-token when RefreshToken is empty)` : ''}`,
-      content: b2cEnvironment(tenant, host, target === 'mock' ? { admin, user: b2cUser } : undefined),
+      // DEMO's API application id is not published (the manual's "GCR" is not one): the mock's stand-in is no use there.
+      content: b2cEnvironment(target === 'demo' ? { ...tenant, appId: '' } : tenant, host, target === 'mock' ? { admin, user: b2cUser } : undefined),
     });
   }
   files.push({ name: 'grex-token-use-cases.postman_collection.json', what: "the manual's token use cases (Appendix 3), defects fixed", content: tokenCollection() });
@@ -94,6 +95,7 @@ export async function postmanCommand(args: string[]): Promise<number> {
     }
   } else {
     lines.push('', `Import a collection and grex-${target}.postman_environment.json into Postman, sign in (the token use cases, manual chapter 3) and set Token.`);
+    if (target === 'demo') lines.push("Set AppId in grex-b2c-gcrfdemo.postman_environment.json first: DEMO's API application id is not published (the manual's \"GCR\" is not one).");
   }
   process.stdout.write(`${lines.join('\n')}\n`);
   return 0;

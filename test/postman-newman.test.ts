@@ -136,6 +136,12 @@ describe('every exported collection under newman, as the export says to run it',
       assert.equal(valueOf(b2c, 'B2CHost'), 'https://gcrfr.b2clogin.com');
       assert.equal(valueOf(b2c, 'GrexHarnessAdmin'), undefined, 'no admin API on a real tenant');
       assert.ok(!readdirSync(prod).some((name) => name.startsWith('grex-local')), 'no mock environment when PROD was asked for');
+      const demo = runCli(['postman', '--out', prod, '--target', 'demo']);
+      assert.equal(demo.status, 0, demo.stderr);
+      const demoB2c = JSON.parse(readFileSync(join(prod, 'grex-b2c-gcrfdemo.postman_environment.json'), 'utf8')) as Environment;
+      assert.equal(valueOf(demoB2c, 'B2CHost'), 'https://gcrfdemo.b2clogin.com');
+      assert.equal(valueOf(demoB2c, 'AppId'), '', "DEMO's API application id is not published: left for the user, not the mock's stand-in");
+      assert.match(demo.stdout, /Set AppId in grex-b2c-gcrfdemo/);
 
       const byPort = runCli(['postman', '--out', local], { env: { PORT: '4711' } });
       assert.equal(byPort.status, 0, byPort.stderr);
