@@ -169,7 +169,7 @@ async function main(): Promise<void> {
     files[name] = join(scratch, `${name}.json`);
     writeFileSync(files[name], JSON.stringify(contracts.find((entry) => entry.name === name)?.doc));
   }
-  const ports = { raw: 4701, prismManagement: 4702, prismTransaction: 4703, mock: 4704, bare: 4705 };
+  const ports = { raw: 4701, prismManagement: 4702, prismTransaction: 4703, mock: 4704, bare: 4705, noCors: 4706 };
   // The mock as users run it (firewall and fair use on), its limits raised so that the load is not refused; and the same pipeline with both off.
   const raised = join(scratch, 'raised.json');
   writeFileSync(raised, JSON.stringify({ fairUse: { limits: [{ requests: 1_000_000_000, windowSeconds: 60 }] } }));
@@ -181,8 +181,17 @@ async function main(): Promise<void> {
     prismTransaction: start(prism, ['mock', '-v', 'silent', '-h', '127.0.0.1', '-p', String(ports.prismTransaction), files.transaction]),
     mock: start(process.execPath, ['--import', 'tsx', 'cli/grex-harness.ts', 'mock', '--port', String(ports.mock), '--config', raised]),
     bare: start(process.execPath, ['--import', 'tsx', 'cli/grex-harness.ts', 'mock', '--port', String(ports.bare), '--firewall', 'off', '--fair-use', 'off']),
+    // As users run it but without the CORS headers on every answer: what they cost a GET.
+    noCors: start(process.execPath, ['--import', 'tsx', 'cli/grex-harness.ts', 'mock', '--port', String(ports.noCors), '--config', raised, '--cors', 'off']),
   };
-  await Promise.all([ready(url(ports.raw)), ready(url(ports.prismManagement)), ready(url(ports.prismTransaction)), ready(url(ports.mock, '/__admin/health')), ready(url(ports.bare, '/__admin/health'))]);
+  await Promise.all([
+    ready(url(ports.raw)),
+    ready(url(ports.prismManagement)),
+    ready(url(ports.prismTransaction)),
+    ready(url(ports.mock, '/__admin/health')),
+    ready(url(ports.bare, '/__admin/health')),
+    ready(url(ports.noCors, '/__admin/health')),
+  ]);
 
   const mock = (path: string): string => url(ports.mock, path);
   const token = await tokenFor(mock, 'eolien-trader');
@@ -198,6 +207,7 @@ async function main(): Promise<void> {
   const { file: serials, available } = await serialsOf(mock, 'serials.txt');
   const { file: bareSerials } = await serialsOf(bare, 'bare-serials.txt');
   const bareToken = await tokenFor(bare, 'eolien-trader');
+  const noCorsToken = await tokenFor((path) => url(ports.noCors, path), 'eolien-trader');
   const sample = join(scratch, 'transfer.json');
   writeFileSync(sample, JSON.stringify({ fromAccountNumber: from, toAccountNumber: to, bundles: [{ startCertificateId: '10000000000000000001', endCertificateId: '10000000000000000001' }] }));
   // Certificates already moved by earlier runs; in-flight requests at a run's end may have used a few more.
@@ -223,6 +233,12 @@ async function main(): Promise<void> {
       pid: pids.bare,
       url: url(ports.bare, `/managementapi/AH/managementapi/Accounts/${account}`),
       args: () => ['-H', `Authorization: Bearer ${bareToken}`, '-H', 'Accept: application/json', '-H', 'User-Agent: grex-bench'],
+    },
+    {
+      name: 'GET account   CORS off',
+      pid: pids.noCors,
+      url: url(ports.noCors, `/managementapi/AH/managementapi/Accounts/${account}`),
+      args: () => ['-H', `Authorization: Bearer ${noCorsToken}`, '-H', 'Accept: application/json', '-H', 'User-Agent: grex-bench'],
     },
     {
       name: 'POST transfer gateway off',
@@ -259,6 +275,10 @@ async function main(): Promise<void> {
     const off = rps(`${kind} gateway off`);
     process.stdout.write(`${kind}: with the firewall and fair use on (limits raised) = ${((100 * on) / off).toFixed(0)}% of the same pipeline with both off (target 90% or more)\n`);
   }
+  const corsOn = rps('GET account   grex-harness');
+  process.stdout.write(
+    `GET account  : with CORS headers on every answer (the default) = ${((100 * corsOn) / rps('GET account   CORS off')).toFixed(0)}% of --cors off; CPU ${cpuPerRequest('GET account   grex-harness').toFixed(0)} µs against ${cpuPerRequest('GET account   CORS off').toFixed(0)} µs per request\n`,
+  );
   // Throughput on this VM moves with its neighbours; the CPU a server spends per request moves much less. Not the targets, a steadier view of them.
   if (!Number.isNaN(cpuPerRequest('GET account   grex-harness'))) {
     process.stdout.write('\nCPU per request (server process, all threads; medians), a steadier view of the same ratios:\n');

@@ -1,12 +1,9 @@
 #!/usr/bin/env -S npx tsx
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { codeCatalogue, formatCatalogue } from '../contracts/lib/codes.js';
 import { loadContracts } from '../contracts/lib/load.js';
 import { docsPath } from '../mock/docs.js';
-import { TENANTS } from '../mock/app.js';
-import { b2cEnvironment, tokenCollection } from '../mock/b2c/postman.js';
 import { fairUseSettings, faults as faultSettings, firewallSettings } from '../mock/admin.js';
 import { DEFAULT_FAIR_USE } from '../mock/fairuse.js';
 import { DEFAULT_FIREWALL } from '../mock/firewall.js';
@@ -14,6 +11,7 @@ import { startMock } from '../mock/server.js';
 import { CERTIFY_HELP, GRADE_HELP, certifyCommand, gradeCommand } from '../grader/commands.js';
 import { HOST_NAMES } from '../mock/tls.js';
 import { b2cHost } from '../mock/identity.js';
+import { TENANTS } from '../mock/app.js';
 
 const HELP = `grex-harness: a contract-driven G-REX mock and conformance harness
 
@@ -49,6 +47,10 @@ Commands:
                                 (off answers exactly as G-REX: no hint)
               --fair-use on|off 100 requests a minute and 500 an hour per account
                                 holder (manual 1.2); default on
+              --cors on|off     let pages of any origin call the mock: preflights
+                                answered, Access-Control-Allow-* on every answer
+                                (default on); off answers as G-REX may (its CORS
+                                behaviour is unknown): no such headers
               --config F        JSON {"firewall": {...}, "fairUse": {...}}: the
                                 settings of GET|POST /__admin/firewall and
                                 /__admin/fairuse (limits, blocks, overrides)
@@ -69,12 +71,19 @@ Commands:
   codes     Print the response-code catalogue derived from the contracts.
               --format F   table (default), markdown, csv or json
   postman   Export each contract as a Postman collection wired to the manual's
-            environment variables ({{BaseURI...API}}, {{Token}}), a Postman
-            environment for the local mock, the B2C token environments of both
-            tenants (App. 2 and 5) and the token use cases (App. 3), defects fixed.
-              --out DIR    output folder (default reports/postman)
-              --base-url U base URL of the mock for the environment
-                           (default http://127.0.0.1:4600)
+            environment variables ({{BaseURI...API}}, {{Token}}, {{B2CHost}}):
+            no host is written in a collection, the environments say where
+            requests go. For the mock: an environment per example user (one
+            folder per user in each collection; the token comes from the mock's
+            /__admin/token by itself), the B2C token environments of both tenants
+            (App. 2 and 5) and the token use cases (App. 3), defects fixed. It
+            prints what it wrote and the newman commands that run it.
+              --out DIR      output folder (default reports/postman)
+              --base-url U   the mock's URL (default http://127.0.0.1:$PORT, or
+                             port 4600)
+              --target T     mock (default), or demo / prod: environments for
+                             G-REX's DEMO or PROD hosts and B2C tenant instead
+                             (only when asked for by name)
   proxy     Sit between a client and G-REX: forward its calls, journal them as
             the mock does, check requests and the target's answers against the
             contracts (answers that disagree are contract drift), and hold back
@@ -106,7 +115,7 @@ async function main(argv: string[]): Promise<number> {
     case 'codes':
       return codes(rest);
     case 'postman':
-      return postman(rest);
+      return (await import('./postman.js')).postmanCommand(rest);
     case 'certify':
       return certifyCommand(rest);
     case 'grade':
@@ -143,6 +152,7 @@ async function mock(args: string[]): Promise<number> {
       firewall: { type: 'string', default: 'realistic' },
       'firewall-header': { type: 'string', default: 'on' },
       'fair-use': { type: 'string', default: 'on' },
+      cors: { type: 'string', default: 'on' },
       config: { type: 'string' },
       fault: { type: 'string', multiple: true },
       help: { type: 'boolean' },
@@ -187,7 +197,8 @@ async function mock(args: string[]): Promise<number> {
   const firewall = choice('firewall', values.firewall, ['strict', 'realistic', 'off']);
   const firewallHeader = choice('firewall-header', values['firewall-header'], ['on', 'off']);
   const fairUse = choice('fair-use', values['fair-use'], ['on', 'off']);
-  if (!firewall || !firewallHeader || !fairUse) return 2;
+  const cors = choice('cors', values.cors, ['on', 'off']);
+  if (!firewall || !firewallHeader || !fairUse || !cors) return 2;
   let settings: { firewall?: object; fairUse?: object } = {};
   if (values.config) {
     try {
@@ -213,6 +224,7 @@ async function mock(args: string[]): Promise<number> {
     tls: values.tls ?? false,
     firewall: { ...DEFAULT_FIREWALL, enabled: firewall !== 'off', profile: firewall === 'strict' ? 'strict' : 'realistic', diagnostics: firewallHeader === 'on' },
     fairUse: { ...DEFAULT_FAIR_USE, enabled: fairUse === 'on' },
+    cors: cors === 'on',
   });
   // A settings file refines the flags, checked as the admin API checks the same settings; so are faults.
   type Apply = (app: typeof running.app, body: Buffer) => { status: number; body?: unknown };
@@ -262,7 +274,7 @@ async function mock(args: string[]): Promise<number> {
     `Registry: ${app.registry.organizations.size} organisations, ${app.registry.accounts.size} accounts, ${app.registry.bundles.size} bundles; clock at ${app.clock.iso()} (${values.profile} profile).`,
     `Firewall: ${app.firewall.config.enabled ? `${app.firewall.config.profile}${app.firewall.config.diagnostics ? ', rule named in x-grex-firewall-rule' : ''}` : 'off'}; fair use: ${
       app.fairUse.config.enabled ? app.fairUse.config.limits.map((limit) => `${limit.requests} per ${limit.windowSeconds} s`).join(', ') : 'off'
-    } (GET ${running.url}/__admin/firewall, /__admin/fairuse).`,
+    } (GET ${running.url}/__admin/firewall, /__admin/fairuse); CORS: ${cors === 'on' ? 'any origin' : 'off'}.`,
     ...(app.faults.active ? [`TEST-ONLY FAULTS ON: ${JSON.stringify(app.faults.all)} (DELETE ${running.url}/__admin/faults)`] : []),
     `Users (${users.length} active; all: GET ${running.url}/__admin/users), e.g.:`,
   );
@@ -302,35 +314,6 @@ function codes(args: string[]): number {
     return 2;
   }
   process.stdout.write(formatCatalogue(codeCatalogue(loadContracts()), format));
-  return 0;
-}
-
-async function postman(args: string[]): Promise<number> {
-  const { values } = parseArgs({
-    args,
-    options: { out: { type: 'string', default: 'reports/postman' }, 'base-url': { type: 'string', default: 'http://127.0.0.1:4600' } },
-  });
-  // Loaded here only: the converter is heavy, and `mock` starts faster without it.
-  const { mockEnvironment, toPostman } = await import('../contracts/lib/postman.js');
-  const out = resolve(values.out ?? 'reports/postman');
-  mkdirSync(out, { recursive: true });
-  const { contracts } = loadContracts();
-  for (const contract of contracts) {
-    const collection = await toPostman(contract);
-    const file = join(out, `${contract.name}.postman_collection.json`);
-    writeFileSync(file, `${JSON.stringify(collection, null, 2)}\n`);
-    process.stdout.write(`${file}\n`);
-  }
-  const baseUrl = values['base-url'] ?? '';
-  const files: [string, object][] = [
-    ['grex-local.postman_environment.json', mockEnvironment(contracts, baseUrl)],
-    ['grex-token-use-cases.postman_collection.json', tokenCollection()],
-    ...TENANTS.map((tenant): [string, object] => [`grex-b2c-${tenant.name}.postman_environment.json`, b2cEnvironment(tenant, baseUrl)]),
-  ];
-  for (const [name, content] of files) {
-    writeFileSync(join(out, name), `${JSON.stringify(content, null, 2)}\n`);
-    process.stdout.write(`${join(out, name)}\n`);
-  }
   return 0;
 }
 

@@ -1,12 +1,12 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { codeCatalogue } from '../contracts/lib/codes.js';
 import type { ContractSet } from '../contracts/lib/load.js';
-import { deref } from '../contracts/lib/operations.js';
+import { collectionItems, deref, type CollectionItems } from '../contracts/lib/operations.js';
 import { SchemaValidator } from '../contracts/lib/schema.js';
 import type { JsonObject } from '../contracts/lib/types.js';
 import { generateRegistry } from '../fixtures/generate.js';
 import { Clock } from './clock.js';
-import { createDocs } from './docs.js';
+import { createDocs, docsPath } from './docs.js';
 import type { RegistryData } from './domain/model.js';
 import { parseFilter, parseOrderBy } from './domain/query.js';
 import { Registry } from './domain/registry.js';
@@ -46,6 +46,13 @@ export interface MockConfig {
   clockStart?: number;
   firewall: FirewallConfig;
   fairUse: FairUseConfig;
+  /**
+   * Let browser pages of other origins call the mock (Swagger UI or a web
+   * client elsewhere): preflights answered, `Access-Control-Allow-*` on every
+   * answer. Off: no CORS headers and OPTIONS routed like any method, which
+   * is as much as is known of G-REX. On unless false.
+   */
+  cors?: boolean;
 }
 
 export const DEFAULT_CONFIG: MockConfig = {
@@ -94,12 +101,32 @@ interface RouteMeta {
   modelCode?: string;
   contentTypeCode?: string;
   topCode?: string;
-  /** Fields a collection can be filtered and ordered by: its item schema's properties. */
-  listFields?: ReadonlySet<string>;
+  /** What a collection can be filtered and ordered by: its item schema's name and properties. */
+  items?: CollectionItems;
   schemas: SchemaValidator;
 }
 
 export const JSON_TYPE = 'application/json; charset=utf-8';
+
+/**
+ * On every answer when CORS is on; made once. Any origin: the APIs take a
+ * bearer token, not cookies. Exposed: what a client must read to behave (the
+ * 429's Retry-After, the 401's WWW-Authenticate, the 405's Allow, the mock's
+ * diagnostics).
+ */
+const CORS_HEADERS: Readonly<Record<string, string>> = Object.freeze({
+  'access-control-allow-origin': '*',
+  'access-control-expose-headers': 'Retry-After, WWW-Authenticate, Allow, Location, Content-Disposition, x-grex-firewall-rule, x-grex-self-check',
+});
+const PREFLIGHT_HEADERS: Readonly<Record<string, string>> = Object.freeze({
+  ...CORS_HEADERS,
+  'access-control-allow-methods': 'GET, HEAD, POST, PUT, PATCH, DELETE',
+  'access-control-max-age': '600',
+  'content-length': '0',
+});
+/** The request headers a preflight may ask for, echoed when they are a plain list of header names. */
+const HEADER_LIST = /^[A-Za-z0-9!#$%&'*+.^_`|~-]+(\s*,\s*[A-Za-z0-9!#$%&'*+.^_`|~-]+)*$/;
+const DEFAULT_ALLOWED_HEADERS = 'Authorization, Content-Type, Accept';
 const NO_QUERY = new URLSearchParams();
 
 const windowName = (seconds: number): string => (seconds === 60 ? 'minute' : seconds === 3600 ? 'hour' : `${seconds} seconds`);
@@ -156,6 +183,9 @@ export class MockApp {
   private readonly epoch: number;
   private readonly meta = new Map<Route, RouteMeta>();
   private readonly docs: ReturnType<typeof createDocs>;
+  /** The pages beside the APIs (documentation, the registry UI), which a path in another case misses. */
+  private readonly pages: string[];
+  private readonly cors: boolean;
   /** The gateway's 403 page, as the contracts give it. */
   private readonly firewallPage: string;
   /** DEMO's and PROD's API host names, each taking its own tenant's tokens only. */
@@ -178,7 +208,9 @@ export class MockApp {
     this.journal = new Journal({ capacity: config.journalCapacity, maxBytes: config.journalMaxBytes, maxBodyChars: 65_536, spillFile: config.journalSpillFile });
     this.codes = new Codes(codeCatalogue(contracts));
     this.router = new Router(contracts.contracts);
-    this.docs = createDocs(contracts.contracts);
+    this.cors = config.cors !== false;
+    this.docs = createDocs(contracts.contracts, { exampleUsers: (contracts.common.info['x-example-users'] ?? []) as string[], headers: this.cors ? CORS_HEADERS : {} });
+    this.pages = ['/', '/__docs/', ...contracts.contracts.flatMap((contract) => [docsPath(contract), `${docsPath(contract)}swagger.json`])];
     const validators = new Map(contracts.contracts.map((contract) => [contract, new SchemaValidator(contract.doc)]));
     for (const route of this.router.routes) {
       const schemas = validators.get(route.contract) as SchemaValidator;
@@ -231,10 +263,6 @@ export class MockApp {
     const errors = listed('400');
     const pick = (suffix: string): string | undefined =>
       errors.find((code) => code.endsWith(suffix) && code.split('_')[0] === successArea) ?? errors.find((code) => code.endsWith(suffix));
-    const ok = route.operation.responses?.['200'];
-    const okSchema = ok ? ((deref<JsonObject>(doc, ok).content as Record<string, JsonObject> | undefined)?.['application/json']?.schema as JsonObject | undefined) : undefined;
-    const resolved = okSchema ? deref<JsonObject>(doc, okSchema) : undefined;
-    const items = resolved?.type === 'array' && resolved.items ? deref<JsonObject>(doc, resolved.items) : undefined;
     return {
       validator: new RequestValidator(route, schemas),
       handler,
@@ -243,7 +271,7 @@ export class MockApp {
       modelCode: pick('_002'),
       contentTypeCode: pick('_004'),
       topCode: pick('_014'),
-      listFields: items?.properties ? new Set(Object.keys(items.properties as object)) : undefined,
+      items: collectionItems(doc, route.operation),
       schemas,
     };
   }
@@ -284,12 +312,16 @@ export class MockApp {
   }
 
   private handle(req: IncomingMessage, res: ServerResponse, body: Buffer | null, tooLarge: boolean, arrival?: Arrival): void {
+    if (this.cors && req.method === 'OPTIONS' && req.headers['access-control-request-method'] !== undefined) {
+      this.preflight(req, res);
+      return;
+    }
     const url = req.url ?? '/';
     const mark = url.indexOf('?');
     const pathname = mark < 0 ? url : url.slice(0, mark);
     if (pathname === '/' && (req.method === 'GET' || req.method === 'HEAD')) {
       const page = registryUiPage(this.b2c, new URLSearchParams(mark < 0 ? '' : url.slice(mark + 1)).get('tenant') ?? 'gcrfdemo');
-      this.send(res, req, page ? { status: 200, body: page, contentType: 'text/html; charset=utf-8' } : this.codes.outcome('ROUTE_001', { path: pathname }));
+      this.send(res, req, page ? { status: 200, body: page, contentType: 'text/html; charset=utf-8' } : this.routeNotFound(pathname));
       return;
     }
     if (pathname.startsWith('/__admin')) {
@@ -351,7 +383,7 @@ export class MockApp {
     }
     if (match.kind === 'none') {
       decisions.push({ stage: 'route', outcome: 'reject', code: 'ROUTE_001' });
-      return this.codes.outcome('ROUTE_001', { path: pathname });
+      return this.routeNotFound(pathname);
     }
     if (match.kind === 'method') {
       decisions.push({ stage: 'route', outcome: 'reject', code: 'ROUTE_005' });
@@ -444,6 +476,18 @@ export class MockApp {
     return outcome;
   }
 
+  /** ROUTE_001, saying what would have matched: the API path without its trailing slash or with its base path, a page in another case. */
+  private routeNotFound(pathname: string): Outcome {
+    const lower = pathname.toLowerCase();
+    const page = this.pages.find((candidate) => candidate.toLowerCase() === lower || candidate.toLowerCase() === `${lower}/`);
+    const admin = lower.startsWith('/__admin') && !pathname.startsWith('/__admin') ? `/__admin${pathname.slice(8)}` : undefined;
+    const meant = this.router.suggest(pathname) ?? page ?? admin;
+    const hint = meant
+      ? `Did you mean ${meant}?`
+      : 'API paths are {BaseURI}/{AH|IB}/{apiname}/{Resource}, e.g. /managementapi/AH/managementapi/Accounts (the Public Reports API has no AH|IB); every API and its documentation is listed at /__docs/.';
+    return this.codes.outcome('ROUTE_001', { path: pathname, hint });
+  }
+
   /**
    * The caller behind the bearer token, or why there is none. On DEMO's or
    * PROD's host name (hosts mode) only that tenant's tokens count, as on
@@ -506,18 +550,18 @@ export class MockApp {
 
   /** `$filter`, `$orderby`, `$skip`, `$top` over a collection, for every collection GET alike. */
   private page(items: readonly object[], context: RequestContext, meta: RouteMeta): Outcome {
-    const fields = meta.listFields ?? new Set<string>();
+    const fields = meta.items?.fields ?? new Set<string>();
     let rows = items as readonly Record<string, unknown>[];
     const filter = context.query.$filter;
     if (typeof filter === 'string') {
-      const parsed = parseFilter(filter, fields);
-      if (!parsed.ok) return this.queryProblem(meta, '$filter');
+      const parsed = parseFilter(filter, fields, meta.items?.name);
+      if (!parsed.ok) return this.queryProblem(meta, `$filter: ${parsed.problem}`);
       rows = rows.filter(parsed.value);
     }
     const orderBy = context.query.$orderby;
     if (typeof orderBy === 'string') {
-      const parsed = parseOrderBy(orderBy, fields);
-      if (!parsed.ok) return this.queryProblem(meta, '$orderby');
+      const parsed = parseOrderBy(orderBy, fields, meta.items?.name);
+      if (!parsed.ok) return this.queryProblem(meta, `$orderby: ${parsed.problem}`);
       rows = [...rows].sort(parsed.value);
     }
     const skip = typeof context.query.$skip === 'number' ? context.query.$skip : 0;
@@ -525,9 +569,10 @@ export class MockApp {
     return { status: 200, body: rows.slice(skip, skip + top) };
   }
 
-  private queryProblem(meta: RouteMeta, field: string): Outcome {
-    if (!meta.modelCode) return { status: 400, body: { error: 'invalid_request', error_description: `invalid ${field}` } };
-    return this.codes.naming(meta.modelCode, [field]);
+  /** `problem` names the parameter and why: `$filter: unknown field 'status' for EnergySource; fields: ...`. */
+  private queryProblem(meta: RouteMeta, problem: string): Outcome {
+    if (!meta.modelCode) return { status: 400, body: { error: 'invalid_request', error_description: problem } };
+    return this.codes.naming(meta.modelCode, [problem]);
   }
 
   /** Operations without a domain handler answer their contract's first success example. */
@@ -559,12 +604,24 @@ export class MockApp {
     return meta.schemas.validate(media.schema as object, outcome.body);
   }
 
+  /**
+   * A browser's preflight: answered at once, before the firewall, fair use
+   * and authentication, and not journaled. It is the browser's own request,
+   * not the client's: it carries no token and none of the client's headers,
+   * so the gateway's rules would refuse it for what the real request has.
+   */
+  private preflight(req: IncomingMessage, res: ServerResponse): void {
+    const asked = req.headers['access-control-request-headers'];
+    const headers = typeof asked === 'string' && HEADER_LIST.test(asked) ? asked : DEFAULT_ALLOWED_HEADERS;
+    res.writeHead(204, { ...PREFLIGHT_HEADERS, 'access-control-allow-headers': headers }).end();
+  }
+
   /** Writes an outcome; returns what was sent, for the journal. */
   send(res: ServerResponse, req: IncomingMessage, outcome: Outcome): { headers: Record<string, string | number>; text?: string } {
     const body = outcome.body;
     // A string goes out in one write with the headers; a Buffer would cost a second one (writev).
     const payload = body === undefined ? undefined : typeof body === 'string' || Buffer.isBuffer(body) ? body : JSON.stringify(body);
-    const headers: Record<string, string | number> = { ...outcome.headers };
+    const headers: Record<string, string | number> = this.cors ? { ...CORS_HEADERS, ...outcome.headers } : { ...outcome.headers };
     if (payload !== undefined) headers['content-type'] = outcome.contentType ?? JSON_TYPE;
     headers['content-length'] = payload === undefined ? 0 : typeof payload === 'string' ? Buffer.byteLength(payload) : payload.length;
     res.writeHead(outcome.status, headers);

@@ -25,7 +25,19 @@ export function docsPath(contract: Contract): string {
  * them, plus an index at /__docs/. Answers false when the path is not a
  * documentation path, so the caller can go on with the API pipeline.
  */
-export function createDocs(contracts: Contract[]): (req: IncomingMessage, res: ServerResponse, pathname: string) => boolean {
+export interface DocsOptions {
+  /** The fixture users request examples are written for (common.yaml x-example-users). */
+  exampleUsers?: readonly string[];
+  /** Sent with every page and file (the mock's CORS headers). */
+  headers?: Readonly<Record<string, string>>;
+}
+
+export function createDocs(contracts: Contract[], { exampleUsers = [], headers = {} }: DocsOptions = {}): (req: IncomingMessage, res: ServerResponse, pathname: string) => boolean {
+  const send = (res: ServerResponse, status: number, type: string, body: string | Buffer, cache = 'no-cache'): void => {
+    const payload = typeof body === 'string' ? Buffer.from(body) : body;
+    res.writeHead(status, { ...headers, 'content-type': type, 'content-length': payload.length, 'cache-control': cache });
+    res.end(res.req.method === 'HEAD' ? undefined : payload);
+  };
   const byRoot = new Map(contracts.map((contract) => [docsPath(contract), contract]));
   return (req, res, pathname) => {
     if (req.method !== 'GET' && req.method !== 'HEAD') return false;
@@ -33,7 +45,7 @@ export function createDocs(contracts: Contract[]): (req: IncomingMessage, res: S
     const second = pathname.indexOf('/', 1);
     if (second > 0 && pathname.charCodeAt(second + 1) !== 118 /* v */ && !pathname.startsWith('/__docs')) return false;
     if (pathname === '/__docs' || pathname === '/__docs/') {
-      send(res, 200, 'text/html; charset=utf-8', indexPage(contracts));
+      send(res, 200, 'text/html; charset=utf-8', indexPage(contracts, origin(req), exampleUsers));
       return true;
     }
     const slash = pathname.lastIndexOf('/');
@@ -42,14 +54,14 @@ export function createDocs(contracts: Contract[]): (req: IncomingMessage, res: S
     const contract = byRoot.get(root) ?? (leaf === '' ? undefined : byRoot.get(`${pathname}/`));
     if (!contract) return false;
     if (!byRoot.has(root)) {
-      res.writeHead(301, { location: `${pathname}/`, 'content-length': '0' }).end();
+      res.writeHead(301, { ...headers, location: `${pathname}/`, 'content-length': '0' }).end();
       return true;
     }
     if (leaf === '' || leaf === 'index.html') {
       send(res, 200, 'text/html; charset=utf-8', swaggerPage(contract));
     } else if (leaf === 'swagger.json') {
       const scheme = (req.socket as { encrypted?: boolean }).encrypted ? 'https' : 'http';
-      send(res, 200, 'application/json; charset=utf-8', JSON.stringify(servedDocument(contract.doc, req.headers.host, scheme), null, 2));
+      send(res, 200, 'application/json; charset=utf-8', JSON.stringify(servedDocument(contract.doc, req.headers.host, scheme, exampleUsers), null, 2));
     } else if (ASSETS[leaf]) {
       let asset = assetCache.get(leaf);
       if (!asset) assetCache.set(leaf, (asset = readFileSync(join(SWAGGER_UI_DIR, leaf))));
@@ -61,8 +73,24 @@ export function createDocs(contracts: Contract[]): (req: IncomingMessage, res: S
   };
 }
 
-/** The contract as served: the local server first, at the host the browser used, so "Try it out" hits the mock. */
-export function servedDocument(doc: OpenApiDocument, host: string | undefined, scheme = 'http'): OpenApiDocument {
+const origin = (req: IncomingMessage): string => `${(req.socket as { encrypted?: boolean }).encrypted ? 'https' : 'http'}://${req.headers.host ?? '127.0.0.1:4600'}`;
+
+/** How to get a token from this mock, with a browser and without one (the Authorize dialog and /__docs/ say it). */
+function tokenHowTo(here: string, exampleUsers: readonly string[]): string {
+  const user = exampleUsers[0] ?? 'eolien-root';
+  return [
+    `Without a browser: \`curl -s -X POST ${here}/__admin/token -H 'Content-Type: application/json' -d '{"user":"${user}"}'\` answers \`access_token\` (the users: \`GET ${here}/__admin/users\`).`,
+    `With a browser: sign in at ${here}/ as the G-REX UI does (password \`Grex-Mock-2026!\`, the MFA code at \`GET ${here}/__admin/mfa?user=${user}\`), and copy the token the page shows.`,
+    ...(exampleUsers.length ? [`The examples of each operation are written for the first of ${exampleUsers.map((name) => `\`${name}\``).join(', ')} whose role it grants.`] : []),
+  ].join('\n\n');
+}
+
+/**
+ * The contract as served: the local server first, at the host the browser
+ * used, so "Try it out" hits the mock; and the Authorize dialog (the bearer
+ * scheme's description) says how to get a token from this mock.
+ */
+export function servedDocument(doc: OpenApiDocument, host: string | undefined, scheme = 'http', exampleUsers: readonly string[] = []): OpenApiDocument {
   if (!host || !doc.servers) return doc;
   const here = `${scheme}://${host}`;
   const servers = doc.servers.map((server) => {
@@ -70,14 +98,14 @@ export function servedDocument(doc: OpenApiDocument, host: string | undefined, s
     return local ? { ...server, url: `${here}${local[1] ?? ''}` } : server;
   });
   servers.sort((a, b) => Number(b.url.startsWith(here)) - Number(a.url.startsWith(here)));
-  return { ...doc, servers };
+  const schemes = doc.components?.securitySchemes;
+  if (!schemes) return { ...doc, servers };
+  const described = Object.fromEntries(
+    Object.entries(schemes).map(([name, securityScheme]) => [name, { ...securityScheme, description: `${String(securityScheme.description ?? '')}\n\n**On this grex-harness mock.** ${tokenHowTo(here, exampleUsers)}` }]),
+  );
+  return { ...doc, servers, components: { ...doc.components, securitySchemes: described } };
 }
 
-function send(res: ServerResponse, status: number, type: string, body: string | Buffer, cache = 'no-cache'): void {
-  const payload = typeof body === 'string' ? Buffer.from(body) : body;
-  res.writeHead(status, { 'content-type': type, 'content-length': payload.length, 'cache-control': cache });
-  res.end(res.req.method === 'HEAD' ? undefined : payload);
-}
 
 
 function swaggerPage(contract: Contract): string {
@@ -108,7 +136,7 @@ window.ui = SwaggerUIBundle({
 `;
 }
 
-function indexPage(contracts: Contract[]): string {
+function indexPage(contracts: Contract[], here: string, exampleUsers: readonly string[]): string {
   const rows = contracts
     .map((contract) => {
       const path = docsPath(contract);
@@ -124,6 +152,14 @@ function indexPage(contracts: Contract[]): string {
 <ul>
 ${rows}
 </ul>
+<h2>A token for "Try it out"</h2>
+${tokenHowTo(here, exampleUsers)
+  .split('\n\n')
+  .map((line) => `<p>${escapeHtml(line).replace(/`([^`]+)`/g, '<code>$1</code>')}</p>`)
+  .join('\n')}
+<p>Then click <em>Authorize</em> on an API's page and paste the token (without "Bearer ").</p>
+<h2>Postman and newman</h2>
+<p><code>npm run postman</code> writes every API as a Postman collection, an environment per example user and the newman commands that run them.</p>
 </body>
 </html>
 `;

@@ -71,8 +71,11 @@ export class Router {
    * every request with that path shares them.
    */
   private readonly answered = new Map<string, Match>();
+  /** The APIs' base paths (`/managementapi`, ...), which a client may have left out of its base URI. */
+  private readonly bases: string[];
 
   constructor(contracts: Contract[]) {
+    this.bases = [...new Set(contracts.map(basePath).filter(Boolean))];
     for (const contract of contracts) {
       for (const ref of operations(contract.doc)) {
         const template = `${basePath(contract)}${ref.path}`;
@@ -107,6 +110,17 @@ export class Router {
       this.answered.set(key, match);
     }
     return match;
+  }
+
+  /**
+   * For a path no route matches (off the hot path): the path the client
+   * probably meant, if it exists: without the trailing slash, with single
+   * slashes, or with the API's base path the client left out of its base URI.
+   */
+  suggest(path: string): string | undefined {
+    const tidy = path.replace(/\/{2,}/g, '/').replace(/(.)\/+$/, '$1');
+    const candidates = [tidy, ...this.bases.map((base) => `${base}${tidy}`)];
+    return candidates.find((candidate) => candidate !== path && this.find('GET', candidate).kind !== 'none');
   }
 
   private find(method: string, path: string): Match {

@@ -61,6 +61,13 @@ const operationOf = (doc: OpenApiDocument, path: string, method: string): JsonOb
   return operation;
 };
 
+/** A query parameter as the bundled operation has it: the operation's own copy, with its own example. */
+const queryParameter = (doc: OpenApiDocument, path: string, name: string): JsonObject => {
+  const parameter = (operationOf(doc, path, 'get').parameters as JsonObject[]).find((candidate) => candidate.name === name);
+  assert.ok(parameter, `${path} has its own ${name}`);
+  return parameter;
+};
+
 describe('the contracts', () => {
   it('are the six G-REX APIs and B2C, each with its own API name and version', () => {
     const apis = set.contracts.map((contract) => `${contract.grex.api} ${contract.grex.version}`).sort();
@@ -80,7 +87,7 @@ describe('the contracts', () => {
     assert.ok(count >= 60, `only ${count} operations`);
   });
 
-  it("follow every project rule (operationId, tag, security, permissions, the manual's three parts, examples valid, paging, write codes)", () => {
+  it("follow every project rule (operationId, tag, security, permissions, the manual's three parts, examples valid and right for their resource and the fixtures, paging, write codes)", () => {
     const violations = checkContracts(set);
     assert.equal(violations.length, 0, `\n${format(violations)}`);
   });
@@ -142,6 +149,17 @@ describe('the contract checks catch broken contracts', () => {
       const ok = responses['200'].content as Record<string, JsonObject>;
       delete ok['application/json'].example;
       delete ok['application/json'].examples;
+    }],
+    ['example.query', "a $filter example naming a field the items lack (the shared `status eq 'Active'` on every list)", (doc) => {
+      queryParameter(doc, '/AH/managementapi/Accounts', '$filter').example = "technologyCode eq 'T020000'";
+    }],
+    ['example.query', 'an $orderby example naming a field the items lack', (doc) => {
+      queryParameter(doc, '/AH/managementapi/Accounts', '$orderby').example = 'gsrn desc';
+    }],
+    ['parameter.example', 'a parameter without an example', (doc) => void delete queryParameter(doc, '/AH/managementapi/Accounts', '$filter').example],
+    ['example.fixture', 'a path id the default fixtures lack', (doc) => void ((doc.components?.parameters ?? {}).AccountNumber.example = '643001000000000012')],
+    ['example.user', 'an operation none of the example users may call', (doc) => {
+      operationOf(doc, management, 'get')['x-permissions'] = [{ functionality: 'x', roles: ['AH Account Viewer'], scope: 'organisation' }];
     }],
     ['code.status', 'a code listed under the wrong status', (doc) => {
       const examples = doc.components?.examples ?? {};

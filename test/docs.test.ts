@@ -46,6 +46,13 @@ describe('documentation pages, as G-REX serves them (manual chapter 5)', () => {
       assert.equal(json.status, 200);
       assert.match(json.headers.get('content-type') ?? '', /application\/json/);
       const served = await json.json();
+      // The Authorize dialog shows the bearer scheme's description: the contract's, then how to get a token from this mock.
+      for (const [name, scheme] of Object.entries((served.components?.securitySchemes ?? {}) as Record<string, { description: string }>)) {
+        const own = String(contract.doc.components?.securitySchemes?.[name]?.description);
+        assert.ok(scheme.description.startsWith(own), scheme.description);
+        assert.match(scheme.description.slice(own.length), /\*\*On this grex-harness mock\.\*\* Without a browser: .*\/__admin\/token/);
+        scheme.description = own;
+      }
       assert.deepEqual({ ...served, servers: undefined }, { ...contract.doc, servers: undefined }, 'swagger.json is the bundled contract');
       assert.ok(served.servers[0].url.startsWith(mock.url), `first server is the mock: ${served.servers[0].url}`);
       assert.equal(served.servers.length, contract.doc.servers?.length);

@@ -39,7 +39,10 @@ describe('Postman export (manual 2.2.3: users import the APIs into Postman)', ()
     const result = runCli(['postman', '--out', out]);
     assert.equal(result.status, 0, result.stderr);
     const files = readdirSync(out).sort();
-    assert.equal(files.length, set.contracts.length + 4, files.join(', '));
+    // The collections, the token use cases, the B2C environments of both tenants, the mock's environment and one per example user.
+    const exampleUsers = set.common.info['x-example-users'] as string[];
+    assert.equal(files.length, set.contracts.length + 4 + exampleUsers.length, files.join(', '));
+    for (const user of exampleUsers) assert.ok(files.includes(`grex-local-${user}.postman_environment.json`), files.join(', '));
     for (const contract of set.contracts) {
       const text = readFileSync(join(out, `${contract.name}.postman_collection.json`), 'utf8');
       if (!contract.grex.postmanVariable) continue;

@@ -1,3 +1,4 @@
+import { deref } from './operations.js';
 import type { Grant, JsonObject, OpenApiDocument } from './types.js';
 import { HTTP_METHODS } from './types.js';
 
@@ -57,7 +58,41 @@ export function bundle(raw: OpenApiDocument, common: OpenApiDocument, roles: Rol
     if (Object.keys(entries).length === 0) delete components[kind];
   }
   insertPermissionParts(doc, roles);
+  applyParameterExamples(doc);
   return doc;
+}
+
+/**
+ * A shared parameter (`$filter`, `$orderby`) is written once in common.yaml,
+ * but its example belongs to each operation: the fields of one resource are
+ * not another's. `x-parameter-examples: {$filter: "...", ...}` on an
+ * operation gives them; here each named parameter becomes the operation's own
+ * copy with that example, which Swagger UI fills in and the Postman export sends.
+ */
+function applyParameterExamples(doc: OpenApiDocument): void {
+  for (const [path, item] of Object.entries(doc.paths)) {
+    for (const method of HTTP_METHODS) {
+      const operation = item[method] as JsonObject | undefined;
+      const examples = operation?.['x-parameter-examples'] as JsonObject | undefined;
+      if (!operation || !examples) continue;
+      delete operation['x-parameter-examples'];
+      const unused = new Set(Object.keys(examples));
+      const own = ((operation.parameters ?? []) as JsonObject[]).map((parameter) => {
+        const resolved = deref<JsonObject>(doc, parameter);
+        const name = String(resolved.name);
+        if (!unused.delete(name)) return parameter;
+        return { ...structuredClone(resolved), example: examples[name] };
+      });
+      // A path-level parameter (an id shared by the path's operations) is overridden by the operation's own copy.
+      for (const parameter of (item.parameters ?? []) as JsonObject[]) {
+        const resolved = deref<JsonObject>(doc, parameter);
+        const name = String(resolved.name);
+        if (unused.delete(name)) own.push({ ...structuredClone(resolved), example: examples[name] });
+      }
+      operation.parameters = own;
+      if (unused.size) throw new Error(`${doc.info.title}: ${method.toUpperCase()} ${path} x-parameter-examples names ${[...unused].join(', ')}, not a parameter of the operation`);
+    }
+  }
 }
 
 export interface RoleCatalogue {

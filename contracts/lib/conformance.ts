@@ -1,8 +1,11 @@
+import type { RegistryData } from '../../mock/domain/model.js';
+import { parseFilter, parseOrderBy } from '../../mock/domain/query.js';
 import { CODE_PATTERN, envelopeUses } from './codes.js';
+import { defaultFixtures, exampleUserFor, exampleUsers, fixtureValues, type ExampleUser } from './examples.js';
 import type { Contract, ContractSet } from './load.js';
-import { deref, isWrite, operations } from './operations.js';
+import { collectionItems, deref, isWrite, operations } from './operations.js';
 import { SchemaValidator } from './schema.js';
-import type { Grant, JsonObject } from './types.js';
+import type { Grant, JsonObject, Operation } from './types.js';
 
 /**
  * The project's own rules for contracts (contracts/README.md), beyond what the
@@ -21,8 +24,16 @@ const SOURCES = new Set(['manual', 'reconstructed', 'microsoft-docs']);
 const HEADINGS = ['**General**', '**Permission**', '**Validation and responses**'];
 const HOSTS = ['https://eexfranceapi.grexel.com', 'https://eexfrancedemoapi.grexel.com'];
 
-export function checkContracts(set: ContractSet): Violation[] {
-  const violations = set.contracts.flatMap((contract) => checkContract(contract, set));
+/** What examples are checked against: the default fixtures' values by field name, and the users examples are written for. */
+interface ExampleContext {
+  values: Map<string, Set<string>>;
+  users: ExampleUser[];
+}
+
+/** `fixtures`: the registry the mock starts from (the default profile and seed unless given). */
+export function checkContracts(set: ContractSet, fixtures: RegistryData = defaultFixtures()): Violation[] {
+  const context: ExampleContext = { values: fixtureValues(fixtures), users: exampleUsers(set, fixtures) };
+  const violations = set.contracts.flatMap((contract) => checkContract(contract, set, context));
   const seen = new Map<string, string>();
   for (const contract of set.contracts) {
     for (const { operation, method, path } of operations(contract.doc)) {
@@ -36,7 +47,7 @@ export function checkContracts(set: ContractSet): Violation[] {
   return violations;
 }
 
-export function checkContract(contract: Contract, set: ContractSet): Violation[] {
+function checkContract(contract: Contract, set: ContractSet, context: ExampleContext): Violation[] {
   const { doc } = contract;
   const found: Violation[] = [];
   const report = (rule: string, where: string, message: string): void => {
@@ -46,6 +57,7 @@ export function checkContract(contract: Contract, set: ContractSet): Violation[]
   const ibRoles = new Set(set.roles.issuingBody);
   const knownRoles = new Set([...set.roles.issuingBody, ...set.roles.accountHolder]);
   const tags = new Set((doc.tags ?? []).map((tag) => tag.name));
+  let createdValues: Map<string, Set<string>> | undefined;
 
   if (doc.openapi !== '3.0.3') report('document.openapi', 'openapi', `is ${doc.openapi}, expected 3.0.3`);
   const urls = (doc.servers ?? []).map((server) => server.url);
@@ -119,6 +131,8 @@ export function checkContract(contract: Contract, set: ContractSet): Violation[]
       for (const name of ['$top', '$skip']) if (!query.has(name)) report('collection.paging', where, `is a collection GET without ${name}`);
     }
 
+    if (grex) checkParameterExamples(operation, parameters, where);
+
     if (grex && isWrite(method) && body) {
       const codes = envelopeUses(contract).filter((use) => use.operationId === id && use.status === '400').map((use) => use.code);
       for (const suffix of ['_002', '_004']) {
@@ -127,6 +141,45 @@ export function checkContract(contract: Contract, set: ContractSet): Violation[]
     }
   }
   return found;
+
+  /**
+   * Examples are what Swagger UI's "Try it out" and the Postman exports send:
+   * each must work on the mock as it starts, for the user it is written for.
+   */
+  function checkParameterExamples(operation: Operation, parameters: JsonObject[], where: string): void {
+    if (exampleUserFor(operation, context.users) === undefined) {
+      report('example.user', where, `none of the example users (${context.users.map((user) => user.username).join(', ')}) holds a role it grants`);
+    }
+    const items = collectionItems(doc, operation);
+    for (const parameter of parameters) {
+      const name = String(parameter.name);
+      const schema = parameter.schema ? deref<JsonObject>(doc, parameter.schema) : undefined;
+      const example = parameter.example ?? schema?.example;
+      if (example === undefined) {
+        report('parameter.example', `${where} ${name}`, 'has no example (Postman and Swagger UI would send a placeholder)');
+        continue;
+      }
+      if (name === '$filter' || name === '$orderby') {
+        const fields = items?.fields ?? new Set<string>();
+        const parsed = name === '$filter' ? parseFilter(String(example), fields, items?.name) : parseOrderBy(String(example), fields, items?.name);
+        if (!parsed.ok) report('example.query', `${where} ${name}`, `example "${String(example)}": ${parsed.problem}`);
+      }
+      const known = context.values.get(name);
+      if (known && !known.has(String(example)) && !created().get(name)?.has(String(example))) {
+        report('example.fixture', `${where} ${name}`, `example ${String(example)} is no ${name} of the default fixtures, nor one a POST example of this API creates`);
+      }
+    }
+  }
+
+  /** Values the POST examples' bodies write (a new device's gsrn): a later example may name what an earlier one creates. */
+  function created(): Map<string, Set<string>> {
+    if (createdValues) return createdValues;
+    const bodies = operations(doc)
+      .filter((ref) => ref.method === 'post' && ref.operation.requestBody)
+      .flatMap((ref) => Object.values((deref<JsonObject>(doc, ref.operation.requestBody).content as Record<string, JsonObject>) ?? {}))
+      .flatMap((media) => ['example' in media ? media.example : undefined, ...Object.values((media.examples as Record<string, JsonObject>) ?? {}).map((example) => deref<JsonObject>(doc, example).value)]);
+    return (createdValues = fixtureValues(bodies));
+  }
 
   function checkExamples(media: JsonObject, where: string): void {
     const schema = media.schema ? (media.schema as object) : undefined;

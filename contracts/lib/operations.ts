@@ -47,3 +47,20 @@ export function pointer(doc: unknown, ref: string): unknown {
   }
   return node;
 }
+
+/** What a collection GET answers an array of: the item schema's name (its `$ref`) and fields, which `$filter` and `$orderby` may name. */
+export interface CollectionItems {
+  name: string;
+  fields: ReadonlySet<string>;
+}
+
+export function collectionItems(doc: OpenApiDocument, operation: Operation): CollectionItems | undefined {
+  const ok = operation.responses?.['200'];
+  const schema = ok ? (deref<JsonObject>(doc, ok).content as Record<string, JsonObject> | undefined)?.['application/json']?.schema : undefined;
+  const array = schema ? deref<JsonObject>(doc, schema) : undefined;
+  if (array?.type !== 'array' || !array.items) return undefined;
+  const reference = (array.items as JsonObject).$ref;
+  const items = deref<JsonObject>(doc, array.items);
+  if (!items.properties) return undefined;
+  return { name: typeof reference === 'string' ? reference.slice(reference.lastIndexOf('/') + 1) : 'item', fields: new Set(Object.keys(items.properties as object)) };
+}

@@ -166,13 +166,16 @@ ${alert(error)}<input type="hidden" name="tx" value="${escapeHtml(tx)}">
 /** The number on record, as B2C shows it: only the last two digits. */
 const maskPhone = (phone: string | undefined): string => `XXX-XXX-XX${(phone ?? '').replace(/\D/g, '').slice(-2)}`;
 
-/** The SMS code step. */
-function mfaPage(tenant: Tenant, tx: string, phone: string | undefined, error?: string): Page {
+/** The SMS code step. No SMS leaves the mock: the page says where the code is instead (the harness's own line, not B2C's). */
+function mfaPage(tenant: Tenant, tx: string, user: User | undefined, error?: string): Page {
+  const phone = user?.phoneNumber;
+  const where = `/__admin/mfa?user=${encodeURIComponent(user?.username ?? '')}`;
   const html = htmlDocument(
     'Multi-factor authentication',
     `<div id="api" data-name="Phonefactor">
 <form id="verificationForm" method="post" action="${escapeHtml(selfAssertedPath(tenant))}">
 <div class="intro"><p>We have sent a verification code by SMS to <span class="phoneNumber">${escapeHtml(maskPhone(phone))}</span>. Enter it below.</p></div>
+<p class="grex-harness-hint">grex-harness mock: no SMS is sent; the code is at <a href="${escapeHtml(where)}"><code>GET ${escapeHtml(where)}</code></a>.</p>
 ${alert(error)}<input type="hidden" name="tx" value="${escapeHtml(tx)}">
 <label for="verificationCode">Verification code</label>
 <input type="text" id="verificationCode" name="code" inputmode="numeric" autocomplete="one-time-code" pattern="[0-9]{6}" maxlength="6" required autofocus>
@@ -293,16 +296,16 @@ function passwordStep(env: B2CEnv, pending: Pending, tx: string, form: SelfAsser
   if (user.status !== 'Active') return signInPage(pending.tenant, tx, username, MESSAGES.disabled);
   pending.userId = user.userId;
   env.b2c.sendMfaCode(user.userId);
-  return mfaPage(pending.tenant, tx, user.phoneNumber);
+  return mfaPage(pending.tenant, tx, user);
 }
 
 /** The SMS code step: the authorization code to the application, or the MFA page again. */
 function codeStep(env: B2CEnv, pending: Pending, userId: string, tx: string, form: SelfAssertedForm): Page {
   const now = env.clock.now();
-  const phone = env.registry.users.get(userId)?.phoneNumber;
+  const user = env.registry.users.get(userId);
   const sent = env.b2c.mfaCodes.get(userId);
-  if (!sent || now >= sent.issuedAt + env.b2c.lifetimes.mfaSeconds * 1000) return mfaPage(pending.tenant, tx, phone, MESSAGES.expiredCode);
-  if (form.code?.trim() !== sent.code) return mfaPage(pending.tenant, tx, phone, MESSAGES.wrongCode);
+  if (!sent || now >= sent.issuedAt + env.b2c.lifetimes.mfaSeconds * 1000) return mfaPage(pending.tenant, tx, user, MESSAGES.expiredCode);
+  if (form.code?.trim() !== sent.code) return mfaPage(pending.tenant, tx, user, MESSAGES.wrongCode);
   // A code verifies one sign-in only.
   env.b2c.mfaCodes.delete(userId);
   pendingOf(env.b2c).delete(tx);

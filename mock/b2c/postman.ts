@@ -1,3 +1,4 @@
+import { STORE_TOKENS } from '../../contracts/lib/postman.js';
 import type { Tenant } from '../identity.js';
 
 /**
@@ -16,10 +17,10 @@ import type { Tenant } from '../identity.js';
  *   the new access and refresh tokens in the environment (`Token`,
  *   `RefreshToken`), so no copying between environments is needed.
  */
-export function b2cEnvironment(tenant: Tenant, b2cHost: string): object {
+export function b2cEnvironment(tenant: Tenant, b2cHost: string, mock?: { admin: string; user: string }): object {
   const value = (key: string, text: string, secret = false) => ({ key, value: text, ...(secret ? { type: 'secret' } : {}), enabled: true });
   return {
-    name: `${tenant.name === 'gcrfr' ? 'EEX FRANCE' : 'EEX FRANCE DEMO'} Grexel - B2C Token (grex-harness mock)`,
+    name: `${tenant.name === 'gcrfr' ? 'EEX FRANCE' : 'EEX FRANCE DEMO'} Grexel - B2C Token (${mock ? 'grex-harness mock' : b2cHost})`,
     values: [
       value('ClientId', tenant.clientId),
       value('B2CDirectoryName', tenant.name),
@@ -29,6 +30,9 @@ export function b2cEnvironment(tenant: Tenant, b2cHost: string): object {
       value('B2CHost', b2cHost),
       value('RefreshToken', '', true),
       value('Token', '', true),
+      value('IdToken', '', true),
+      // On the mock: the B2C collection's token requests take a refresh token of this user from the admin API when RefreshToken is empty.
+      ...(mock ? [value('Username', mock.user), value('GrexHarnessAdmin', mock.admin)] : []),
     ],
     _postman_variable_scope: 'environment',
   };
@@ -75,12 +79,7 @@ export function tokenCollection(): object {
             listen: 'test',
             script: {
               type: 'text/javascript',
-              exec: [
-                "pm.test('B2C answers new tokens', () => pm.response.to.have.status(200));",
-                'const tokens = pm.response.json();',
-                "pm.environment.set('Token', tokens.access_token);",
-                "pm.environment.set('RefreshToken', tokens.refresh_token);",
-              ],
+              exec: STORE_TOKENS,
             },
           },
         ],

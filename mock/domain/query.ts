@@ -1,7 +1,9 @@
 /**
  * The OData subset G-REX collections take: `$filter` with eq, ne, gt, ge, lt,
  * le, and, or, not, parentheses, contains() and startswith(); `$orderby` on
- * one field. Parsing errors are values naming what is wrong, for `_002`.
+ * one field. Parsing errors are values naming what is wrong, for `_002`: an
+ * unknown field is named with the resource and the fields it has, so the
+ * refusal teaches what to write instead.
  */
 
 type Value = string | number | boolean | null;
@@ -45,7 +47,12 @@ function tokenize(text: string): Token[] | string {
 const COMPARISONS = new Set(['eq', 'ne', 'gt', 'ge', 'lt', 'le']);
 const FUNCTIONS = new Set(['contains', 'startswith', 'endswith']);
 
-export function parseFilter(text: string, fields: ReadonlySet<string>): Parsed<Predicate> {
+/** `unknown field 'status' for EnergySource; fields: code, name, ...` */
+function unknownField(name: string, fields: ReadonlySet<string>, resource: string | undefined): string {
+  return `unknown field '${name}'${resource ? ` for ${resource}` : ''}; fields: ${[...fields].join(', ') || 'none'}`;
+}
+
+export function parseFilter(text: string, fields: ReadonlySet<string>, resource?: string): Parsed<Predicate> {
   const tokens = tokenize(text);
   if (typeof tokens === 'string') return { ok: false, problem: tokens };
   let index = 0;
@@ -57,7 +64,7 @@ export function parseFilter(text: string, fields: ReadonlySet<string>): Parsed<P
   const field = (): string => {
     const token = tokens[index++];
     if (token?.type !== 'word') fail(`expected a field name at "${token?.text ?? 'the end'}"`);
-    if (!fields.has(token.text)) fail(`unknown field "${token.text}"`);
+    if (!fields.has(token.text)) fail(unknownField(token.text, fields, resource));
     return token.text;
   };
   const literal = (): Value => {
@@ -159,11 +166,11 @@ function evaluate(node: Node, item: Record<string, unknown>): boolean {
 
 export type Comparator = (a: Record<string, unknown>, b: Record<string, unknown>) => number;
 
-export function parseOrderBy(text: string, fields: ReadonlySet<string>): Parsed<Comparator> {
+export function parseOrderBy(text: string, fields: ReadonlySet<string>, resource?: string): Parsed<Comparator> {
   const match = /^\s*([A-Za-z_][A-Za-z0-9_]*)(?:\s+(asc|desc))?\s*$/i.exec(text);
   if (!match) return { ok: false, problem: 'expected one field name, optionally followed by asc or desc' };
   const [, field, direction] = match;
-  if (!fields.has(field)) return { ok: false, problem: `unknown field "${field}"` };
+  if (!fields.has(field)) return { ok: false, problem: unknownField(field, fields, resource) };
   const sign = direction?.toLowerCase() === 'desc' ? -1 : 1;
   return {
     ok: true,
