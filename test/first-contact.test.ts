@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import { TENANTS } from '../mock/app.js';
 import { runCli, startCliMock } from './support/cli.js';
 import { startTestMock, type TestMock } from './support/mock.js';
 
@@ -55,7 +56,7 @@ describe('refusals that teach', () => {
       client_id: '9e818394-185c-47e7-8b93-714714bfcf8f',
       response_type: 'code',
       redirect_uri: 'https://gcrfdemo.b2clogin.com/oauth2/nativeclient',
-      scope: 'https://gcrfdemo.onmicrosoft.com/GCR/user_impersonation openid offline_access',
+      scope: `https://gcrfdemo.onmicrosoft.com/${TENANTS[0].appId}/user_impersonation openid offline_access`,
       code_challenge: 'sdogocPPmeFZ6GDiuMHGnTLZDEF7lNRmV50sJSFF2aY',
       code_challenge_method: 'S256',
     });
