@@ -1,6 +1,8 @@
 import { mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
+import { PulledError } from '../contracts/lib/pulled.js';
+import { loadServedContracts } from '../contracts/lib/served.js';
 import { clientEnvironment, runClient, startCertifyMock, type ClientRun } from './certify.js';
 import { gradeJournal, type GradeReport } from './grade.js';
 import { JournalError } from './journal-reader.js';
@@ -13,6 +15,8 @@ export const GRADE_HELP = `  grade     Grade a saved journal (NDJSON of the mock
               grex-harness grade <journal> [--out DIR] [--format F]
               --out DIR    report folder (default reports/grade/<timestamp>)
               --format F   all (default) or a list of text,json,junit,allure,html
+              --contracts DIR  grade against G-REX's own documents (as the
+                           mock served them with --contracts DIR)
             Exit: 0 every error rule passed, 1 a rule failed, 2 usage error or
             unreadable journal (a malformed line is named by its number).
 `;
@@ -49,16 +53,18 @@ function parse(command: string, args: string[], options: NonNullable<ParseArgsCo
 }
 
 export async function gradeCommand(args: string[]): Promise<number> {
-  const parsed = parse('grade', args, { out: { type: 'string' }, format: { type: 'string' } });
+  const parsed = parse('grade', args, { out: { type: 'string' }, format: { type: 'string' }, contracts: { type: 'string' } });
   if (typeof parsed === 'string') return fail('grade', parsed);
   const formats = parseFormats(parsed.values.format as string | undefined);
   if (typeof formats === 'string') return fail('grade', formats);
   if (parsed.positionals.length !== 1) return fail('grade', `give one journal file, e.g. grex-harness grade reports/certify/<run>/journal.ndjson${parsed.positionals.length ? ` (got ${parsed.positionals.length})` : ''}`);
   let report: GradeReport;
   try {
-    report = await gradeJournal(parsed.positionals[0]);
+    const contracts = parsed.values.contracts === undefined ? undefined : await loadServedContracts(parsed.values.contracts as string);
+    report = await gradeJournal(parsed.positionals[0], contracts);
   } catch (error) {
     if (error instanceof JournalError) return fail('grade', error.message);
+    if (error instanceof PulledError) return fail('grade', `--contracts ${parsed.values.contracts}: ${error.message}`);
     throw error;
   }
   const out = resolve((parsed.values.out as string | undefined) ?? join('reports', 'grade', stamp()));
