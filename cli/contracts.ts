@@ -164,12 +164,14 @@ export async function contractsCommand(args: string[]): Promise<number> {
       return pull(rest);
     case 'diff':
       return diff(rest);
-    case undefined:
     case 'help':
     case '--help':
     case '-h':
       process.stdout.write(CONTRACTS_HELP);
-      return sub === undefined ? 2 : 0;
+      return 0;
+    case undefined:
+      process.stderr.write(`grex-harness contracts: pull or diff?\n\n${CONTRACTS_HELP}`);
+      return 2;
     default:
       return fail(`unknown subcommand "${sub}": pull or diff (grex-harness contracts --help)`);
   }

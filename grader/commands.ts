@@ -32,6 +32,9 @@ export const CERTIFY_HELP = `  certify   Start a fresh mock (fair use and firewa
               --tenant T   gcrfdemo (default) or gcrfr
               --out DIR    report folder (default reports/certify/<timestamp>)
               --format F   as for grade
+              --contracts DIR  the mock serves G-REX's own documents (as
+                           mock --contracts) and the traffic is graded
+                           against them
             Exit: 0 passed, 1 a rule failed, 2 usage error, 3 the client timed
             out, crashed or exited non-zero (its traffic is graded all the same).
 `;
@@ -96,6 +99,7 @@ export async function certifyCommand(args: string[]): Promise<number> {
     tenant: { type: 'string', default: 'gcrfdemo' },
     out: { type: 'string' },
     format: { type: 'string' },
+    contracts: { type: 'string' },
   });
   if (typeof parsed === 'string') return fail('certify', parsed);
   if (parsed.positionals.length) return fail('certify', `put the client's command after "--": grex-harness certify [options] -- ${parsed.positionals.join(' ')}`);
@@ -104,11 +108,18 @@ export async function certifyCommand(args: string[]): Promise<number> {
   if (!Number.isFinite(timeout) || timeout <= 0 || timeout > 86_400) return fail('certify', `--timeout must be a number of seconds from 1 to 86400, got "${parsed.values.timeout}"`);
   const formats: Format[] | string = parseFormats(parsed.values.format as string | undefined);
   if (typeof formats === 'string') return fail('certify', formats);
+  let contracts;
+  try {
+    contracts = parsed.values.contracts === undefined ? undefined : await loadServedContracts(parsed.values.contracts as string);
+  } catch (error) {
+    if (error instanceof PulledError) return fail('certify', `--contracts ${parsed.values.contracts}: ${error.message}`);
+    throw error;
+  }
   const out = resolve((parsed.values.out as string | undefined) ?? join('reports', 'certify', stamp()));
   mkdirSync(out, { recursive: true });
   const journal = join(out, 'journal.ndjson');
 
-  const mock = await startCertifyMock(journal);
+  const mock = await startCertifyMock(journal, contracts);
   let run: ClientRun;
   try {
     let env: Record<string, string>;
@@ -122,7 +133,7 @@ export async function certifyCommand(args: string[]): Promise<number> {
   } finally {
     await mock.close();
   }
-  const report = await gradeJournal(journal);
+  const report = await gradeJournal(journal, contracts);
   const client = { command, outcome: run.outcome, log: run.log };
   writeReports(report, out, formats, { client });
   const crashed = run.outcome.kind !== 'exited' || run.outcome.code !== 0;

@@ -57,7 +57,7 @@ export class DataContractWriter {
     private readonly namespace: string,
   ) {}
 
-  write(value: unknown, schemaNode: unknown, fallbackName = 'Response'): string {
+  write(value: unknown, schemaNode: unknown): string {
     const schema = this.resolve(schemaNode);
     const namespaces = `xmlns:i="${INSTANCE}"`;
     if (Array.isArray(value)) {
@@ -70,7 +70,7 @@ export class DataContractWriter {
       const name = typeName(itemNode) ?? 'Item';
       return `<ArrayOf${name} ${namespaces} xmlns="${this.namespace}">${value.map((entry) => this.node(name, entry, itemNode)).join('')}</ArrayOf${name}>`;
     }
-    return this.node(typeName(schemaNode) ?? fallbackName, value, schemaNode, ` ${namespaces} xmlns="${this.namespace}"`);
+    return this.node(typeName(schemaNode) ?? 'Response', value, schemaNode, ` ${namespaces} xmlns="${this.namespace}"`);
   }
 
   private resolve(node: unknown): JsonObject {

@@ -249,6 +249,27 @@ describe('mock --contracts serves the pulled documents', () => {
   });
 });
 
+describe('certify --contracts', () => {
+  it("runs the client against a mock serving G-REX's documents and grades it against them", async () => {
+    // A client that reads the operation only G-REX's document has, as a user's would after the pull.
+    const client = [
+      process.execPath,
+      '-e',
+      "fetch(process.env.BaseURIPublicReportsAPI + '/publicreportsapi/Auctions?$top=5&$skip=0', { headers: { accept: 'application/json', 'user-agent': 'certify-test/1.0' } }).then((r) => console.log('status', r.status))",
+    ];
+    const certify = (out: string, args: string[]) => runCliAsync(['certify', '--out', out, '--format', 'json', ...args, '--', ...client], { timeoutMs: 120_000 });
+    const [withDocuments, without] = [join(scratch, 'certify-served'), join(scratch, 'certify-reconstructed')];
+    const runs = await Promise.all([certify(withDocuments, ['--contracts', pulled]), certify(without, [])]);
+    const verdict = (out: string) => JSON.parse(readFileSync(join(out, 'report.json'), 'utf8')).rules.find((rule: any) => rule.rule === 'request-contract');
+    assert.match(readFileSync(join(withDocuments, 'client.log'), 'utf8'), /status 200/, runs[0].stdout + runs[0].stderr);
+    assert.equal(verdict(withDocuments).passed, true, JSON.stringify(verdict(withDocuments)));
+    assert.equal(runs[0].status, 0, runs[0].stdout + runs[0].stderr);
+    assert.match(readFileSync(join(without, 'client.log'), 'utf8'), /status 404/);
+    assert.equal(verdict(without).passed, false);
+    assert.equal(runs[1].status, 1);
+  });
+});
+
 interface Hit {
   path: string;
   at: number;
@@ -346,6 +367,7 @@ describe('contracts pull reports what stops it, in a handful of requests', () =>
 describe('contracts: bad input gets a clear answer and exit 2', () => {
   it('names what is missing or wrong', async () => {
     const cases: [string[], RegExp][] = [
+      [['contracts'], /grex-harness contracts: pull or diff\?/],
       [['contracts', 'fetch'], /unknown subcommand "fetch": pull or diff/],
       [['contracts', 'pull'], /pull needs --target: demo, prod or a URL/],
       [['contracts', 'pull', '--target', 'ftp://example.com'], /--target must be demo, prod or an http\(s\) URL/],

@@ -24,7 +24,7 @@ export interface PullOptions {
 /** What one request got: a document, or why not and whether to stop asking the host. */
 type Fetched =
   | { kind: 'document'; url: string; text: string; bytes: Buffer; contentType: string; value: unknown; format: string }
-  | { kind: 'retry-after'; url: string; seconds: number; text: string }
+  | { kind: 'retry-after'; url: string; seconds: number }
   | { kind: 'problem'; url: string; problem: string; stop: boolean };
 
 /** What the pull says it is, as the manual asks every client to (1.3.1). */
@@ -67,7 +67,7 @@ async function fetchOnce(url: string, timeoutMs: number): Promise<Fetched> {
   const html = contentType === 'text/html' || /^\s*<(!doctype html|html)/i.test(text);
   const title = TITLE.exec(text)?.[1]?.trim();
   const status = reply.statusCode;
-  if (status === 429) return { kind: 'retry-after', url, seconds: retryAfterSeconds(reply.headers['retry-after']), text };
+  if (status === 429) return { kind: 'retry-after', url, seconds: retryAfterSeconds(reply.headers['retry-after']) };
   if (status >= 300 && status < 400) {
     const location = String(reply.headers.location ?? '(no Location)');
     return { kind: 'problem', url, problem: `${status}: redirected to ${location}, a sign-in page by the look of it: the documentation wants a signed-in browser. Open ${url} in the browser, save it into the --out folder (manual 2.2.3) and use the folder as it is`, stop: false };
