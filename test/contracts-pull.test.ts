@@ -257,7 +257,7 @@ describe('certify --contracts', () => {
       '-e',
       "fetch(process.env.BaseURIPublicReportsAPI + '/publicreportsapi/Auctions?$top=5&$skip=0', { headers: { accept: 'application/json', 'user-agent': 'certify-test/1.0' } }).then((r) => console.log('status', r.status))",
     ];
-    const certify = (out: string, args: string[]) => runCliAsync(['certify', '--out', out, '--format', 'json', ...args, '--', ...client], { timeoutMs: 120_000 });
+    const certify = (out: string, args: string[]) => runCliAsync(['certify', '--out', out, '--format', 'json', ...args, '--', ...client]);
     const [withDocuments, without] = [join(scratch, 'certify-served'), join(scratch, 'certify-reconstructed')];
     const runs = await Promise.all([certify(withDocuments, ['--contracts', pulled]), certify(without, [])]);
     const verdict = (out: string) => JSON.parse(readFileSync(join(out, 'report.json'), 'utf8')).rules.find((rule: any) => rule.rule === 'request-contract');
