@@ -39,7 +39,8 @@ const webServer: PlaywrightTestConfig['webServer'] = [];
 if (runs('mock') || runs('oracle')) {
   webServer.push({
     // GREX_MOCK_ARGS: extra flags for the suite's mock, e.g. a test-only --fault for the meta-tests.
-    command: `node --import tsx cli/grex-harness.ts mock --port ${MOCK_PORT} --config suites/support/mock-settings.json ${process.env.GREX_MOCK_ARGS ?? ''}`,
+    // GREX_CONTRACTS: G-REX's own documents, which the mock serves and the suites read (suites/support/operations.ts).
+    command: `node --import tsx cli/grex-harness.ts mock --port ${MOCK_PORT} --config suites/support/mock-settings.json${process.env.GREX_CONTRACTS ? ` --contracts '${process.env.GREX_CONTRACTS}'` : ''} ${process.env.GREX_MOCK_ARGS ?? ''}`,
     url: `http://127.0.0.1:${MOCK_PORT}/__admin/health`,
     reuseExistingServer: false,
     timeout: 30_000,

@@ -9,6 +9,9 @@ import { DEFAULT_FAIR_USE } from '../mock/fairuse.js';
 import { DEFAULT_FIREWALL } from '../mock/firewall.js';
 import { startMock } from '../mock/server.js';
 import { CERTIFY_HELP, GRADE_HELP, certifyCommand, gradeCommand } from '../grader/commands.js';
+import { loadServedContracts, servedSummary } from '../contracts/lib/served.js';
+import { PulledError } from '../contracts/lib/pulled.js';
+import { CONTRACTS_HELP, contractsCommand } from './contracts.js';
 import { HOST_NAMES } from '../mock/tls.js';
 import { b2cHost } from '../mock/identity.js';
 import { TENANTS } from '../mock/app.js';
@@ -61,6 +64,13 @@ Commands:
                                 the banner gives the base URIs at those names.
                                 Each API host name takes its own tenant's
                                 tokens only (DEMO gcrfdemo, PROD gcrfr)
+              --contracts DIR   serve G-REX's own documents (grex-harness contracts
+                                pull, or swagger.json files saved by hand) instead
+                                of the reconstructed contracts, API by API: their
+                                operations that the contracts have keep the mock's
+                                handlers (renamed fields mapped both ways), the
+                                others answer from their examples; the banner
+                                lists which is which
               --fault JSON      test only, repeatable: make the mock wrong on
                                 purpose, to show a suite or grader catches it:
                                 {"kind":"set-field"|"remove-field","operationId"?,
@@ -103,8 +113,10 @@ Commands:
               --max-wait S      longest hold-back in seconds (default 120); past
                                 it the proxy answers 429 (x-grex-proxy: held)
               --timeout S       upstream time limit in seconds (default 30): 504
+              --contracts DIR   check against G-REX's own documents (grex-harness
+                                contracts pull) instead of the reconstructed ones
             GET /__proxy/journal (?format=har), /__proxy/drift, /__proxy/health.
-${CERTIFY_HELP}${GRADE_HELP}  help      Show this text.
+${CONTRACTS_HELP}${CERTIFY_HELP}${GRADE_HELP}  help      Show this text.
 `;
 
 async function main(argv: string[]): Promise<number> {
@@ -122,6 +134,8 @@ async function main(argv: string[]): Promise<number> {
       return gradeCommand(rest);
     case 'proxy':
       return (await import('../grader/proxy-command.js')).proxyCommand(rest);
+    case 'contracts':
+      return contractsCommand(rest);
     case 'help':
     case '--help':
     case '-h':
@@ -155,6 +169,7 @@ async function mock(args: string[]): Promise<number> {
       cors: { type: 'string', default: 'on' },
       config: { type: 'string' },
       fault: { type: 'string', multiple: true },
+      contracts: { type: 'string' },
       help: { type: 'boolean' },
     },
   });
@@ -209,7 +224,16 @@ async function mock(args: string[]): Promise<number> {
     }
   }
   const started = performance.now();
+  let contracts;
+  try {
+    contracts = values.contracts === undefined ? undefined : await loadServedContracts(values.contracts);
+  } catch (error) {
+    if (!(error instanceof PulledError)) throw error;
+    process.stderr.write(`grex-harness mock: --contracts ${values.contracts}: ${error.message}\n`);
+    return 2;
+  }
   const running = await startMock({
+    contracts,
     clockStart,
     port: checks.port as number,
     host: values.host ?? '127.0.0.1',
@@ -275,6 +299,7 @@ async function mock(args: string[]): Promise<number> {
     `Firewall: ${app.firewall.config.enabled ? `${app.firewall.config.profile}${app.firewall.config.diagnostics ? ', rule named in x-grex-firewall-rule' : ''}` : 'off'}; fair use: ${
       app.fairUse.config.enabled ? app.fairUse.config.limits.map((limit) => `${limit.requests} per ${limit.windowSeconds} s`).join(', ') : 'off'
     } (GET ${running.url}/__admin/firewall, /__admin/fairuse); CORS: ${cors === 'on' ? 'any origin' : 'off'}.`,
+    ...servedSummary(app.contracts),
     ...(app.faults.active ? [`TEST-ONLY FAULTS ON: ${JSON.stringify(app.faults.all)} (DELETE ${running.url}/__admin/faults)`] : []),
     `Users (${users.length} active; all: GET ${running.url}/__admin/users), e.g.:`,
   );

@@ -1,6 +1,7 @@
 import { spawn } from 'node:child_process';
 import { createWriteStream } from 'node:fs';
 import { join } from 'node:path';
+import type { ContractSet } from '../contracts/lib/load.js';
 import { TENANTS } from '../mock/app.js';
 import { DEFAULT_FAIR_USE } from '../mock/fairuse.js';
 import { startMock, type RunningMock } from '../mock/server.js';
@@ -57,8 +58,8 @@ export const WRITE_LATENCY_MS = 50;
  * not show a client that sends a write before the previous one was answered
  * (manual 1.3.2): certify gives writes the registry's latency, in small.
  */
-export async function startCertifyMock(journal: string): Promise<RunningMock> {
-  return startMock({ port: 0, host: '127.0.0.1', journalSpillFile: journal, journalCapacity: 1000, writeLatencyMs: WRITE_LATENCY_MS, fairUse: { ...DEFAULT_FAIR_USE } });
+export async function startCertifyMock(journal: string, contracts?: ContractSet): Promise<RunningMock> {
+  return startMock({ port: 0, host: '127.0.0.1', contracts, journalSpillFile: journal, journalCapacity: 1000, writeLatencyMs: WRITE_LATENCY_MS, fairUse: { ...DEFAULT_FAIR_USE } });
 }
 
 /**

@@ -1,6 +1,8 @@
 import { mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
+import { PulledError } from '../contracts/lib/pulled.js';
+import { loadServedContracts } from '../contracts/lib/served.js';
 import { clientEnvironment, runClient, startCertifyMock, type ClientRun } from './certify.js';
 import { gradeJournal, type GradeReport } from './grade.js';
 import { JournalError } from './journal-reader.js';
@@ -13,6 +15,8 @@ export const GRADE_HELP = `  grade     Grade a saved journal (NDJSON of the mock
               grex-harness grade <journal> [--out DIR] [--format F]
               --out DIR    report folder (default reports/grade/<timestamp>)
               --format F   all (default) or a list of text,json,junit,allure,html
+              --contracts DIR  grade against G-REX's own documents (as the
+                           mock served them with --contracts DIR)
             Exit: 0 every error rule passed, 1 a rule failed, 2 usage error or
             unreadable journal (a malformed line is named by its number), 4 no
             rule failed but no request to the six APIs is in the journal
@@ -30,6 +34,9 @@ export const CERTIFY_HELP = `  certify   Start a fresh mock (fair use and firewa
               --tenant T   gcrfdemo (default) or gcrfr
               --out DIR    report folder (default reports/certify/<timestamp>)
               --format F   as for grade
+              --contracts DIR  the mock serves G-REX's own documents (as
+                           mock --contracts) and the traffic is graded
+                           against them
             Each run replaces the reports, journal and log a previous run left
             in --out: it grades its own traffic only.
             Exit: 0 passed, 1 a rule failed, 2 usage error, 3 the client timed
@@ -64,16 +71,18 @@ function parse(command: string, args: string[], options: NonNullable<ParseArgsCo
 }
 
 export async function gradeCommand(args: string[]): Promise<number> {
-  const parsed = parse('grade', args, { out: { type: 'string' }, format: { type: 'string' } });
+  const parsed = parse('grade', args, { out: { type: 'string' }, format: { type: 'string' }, contracts: { type: 'string' } });
   if (typeof parsed === 'string') return fail('grade', parsed);
   const formats = parseFormats(parsed.values.format as string | undefined);
   if (typeof formats === 'string') return fail('grade', formats);
   if (parsed.positionals.length !== 1) return fail('grade', `give one journal file, e.g. grex-harness grade reports/certify/<run>/journal.ndjson${parsed.positionals.length ? ` (got ${parsed.positionals.length})` : ''}`);
   let report: GradeReport;
   try {
-    report = await gradeJournal(parsed.positionals[0]);
+    const contracts = parsed.values.contracts === undefined ? undefined : await loadServedContracts(parsed.values.contracts as string);
+    report = await gradeJournal(parsed.positionals[0], contracts);
   } catch (error) {
     if (error instanceof JournalError) return fail('grade', error.message);
+    if (error instanceof PulledError) return fail('grade', `--contracts ${parsed.values.contracts}: ${error.message}`);
     throw error;
   }
   const out = resolve((parsed.values.out as string | undefined) ?? join('reports', 'grade', stamp()));
@@ -105,6 +114,7 @@ export async function certifyCommand(args: string[]): Promise<number> {
     tenant: { type: 'string', default: 'gcrfdemo' },
     out: { type: 'string' },
     format: { type: 'string' },
+    contracts: { type: 'string' },
   });
   if (typeof parsed === 'string') return fail('certify', parsed);
   if (parsed.positionals.length) return fail('certify', `put the client's command after "--": grex-harness certify [options] -- ${parsed.positionals.join(' ')}`);
@@ -113,13 +123,20 @@ export async function certifyCommand(args: string[]): Promise<number> {
   if (!Number.isFinite(timeout) || timeout <= 0 || timeout > 86_400) return fail('certify', `--timeout must be a number of seconds from 1 to 86400, got "${parsed.values.timeout}"`);
   const formats: Format[] | string = parseFormats(parsed.values.format as string | undefined);
   if (typeof formats === 'string') return fail('certify', formats);
+  let contracts;
+  try {
+    contracts = parsed.values.contracts === undefined ? undefined : await loadServedContracts(parsed.values.contracts as string);
+  } catch (error) {
+    if (error instanceof PulledError) return fail('certify', `--contracts ${parsed.values.contracts}: ${error.message}`);
+    throw error;
+  }
   const out = resolve((parsed.values.out as string | undefined) ?? join('reports', 'certify', stamp()));
   mkdirSync(out, { recursive: true });
   const journal = join(out, 'journal.ndjson');
   // The mock appends to its journal file: a reused --out would grade the last run's traffic with this one's.
   removeFromRun(out, ['journal.ndjson', 'client.log']);
 
-  const mock = await startCertifyMock(journal);
+  const mock = await startCertifyMock(journal, contracts);
   let run: ClientRun;
   try {
     let env: Record<string, string>;
@@ -133,7 +150,7 @@ export async function certifyCommand(args: string[]): Promise<number> {
   } finally {
     await mock.close();
   }
-  const report = await gradeJournal(journal);
+  const report = await gradeJournal(journal, contracts);
   const client = { command, outcome: run.outcome, log: run.log };
   writeReports(report, out, formats, { client });
   const crashed = run.outcome.kind !== 'exited' || run.outcome.code !== 0;

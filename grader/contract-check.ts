@@ -1,4 +1,5 @@
 import type { ErrorObject } from 'ajv';
+import { difference, type Difference, type DifferenceInput } from '../contracts/lib/difference.js';
 import { loadContracts, type Contract, type ContractSet } from '../contracts/lib/load.js';
 import { deref } from '../contracts/lib/operations.js';
 import { SchemaValidator } from '../contracts/lib/schema.js';
@@ -6,6 +7,7 @@ import type { JsonObject, OpenApiDocument } from '../contracts/lib/types.js';
 import type { Exchange } from '../mock/journal.js';
 import { Router, type Route } from '../mock/router.js';
 import { RequestValidator } from '../mock/validation.js';
+import { xmlDeclaration } from '../mock/xml.js';
 
 /** Checks journaled exchanges (the mock's, or real traffic through the proxy) against the contracts. */
 export interface ContractChecker {
@@ -14,12 +16,14 @@ export interface ContractChecker {
   /** The request's problems (parameters, content type, body), one line each, naming the field; empty when valid. */
   checkRequest(exchange: Exchange): string[];
   /**
-   * The answer's problems: a status the operation does not document, a media
-   * type it does not document for that status, a body its schema refuses, and
-   * any property the schema does not list (drift), even where the contract
-   * leaves `additionalProperties` open. Empty when the answer is as documented.
+   * Where the answer differs from the contract (drift), classed and worded as
+   * the contract diff words them (contracts/lib/difference.ts): a status the
+   * operation does not document, a media type it does not document for that
+   * status, a body its schema refuses, and any property the schema does not
+   * list, even where the contract leaves `additionalProperties` open. Empty
+   * when the answer is as documented.
    */
-  checkResponse(exchange: Exchange): string[];
+  checkResponse(exchange: Exchange): Difference[];
 }
 
 /** How the journal marks a body it cut (mock/journal.ts): such a body cannot be parsed, so it is not checked. */
@@ -63,11 +67,30 @@ function fieldOf(error: ErrorObject, indices: boolean): string {
   return path.replace(/^\./, '') || '(body)';
 }
 
-function describe(error: ErrorObject): string {
-  const field = fieldOf(error, false);
-  if (error.keyword === 'additionalProperties') return `${field} is not in the contract`;
-  if (error.keyword === 'required') return `${field} is required by the contract but missing`;
-  return `${field} ${error.message ?? 'is invalid'}`;
+const jsonType = (value: unknown): string => (value === null ? 'null' : Array.isArray(value) ? 'array' : typeof value === 'number' ? (Number.isInteger(value) ? 'integer' : 'number') : typeof value);
+
+/** The value at an ajv instance path (`/0/accountNumber`). */
+function valueAt(root: unknown, instancePath: string): unknown {
+  let node = root;
+  for (const part of instancePath.split('/').slice(1)) node = (node as Record<string, unknown> | undefined)?.[part.replace(/~1/g, '/').replace(/~0/g, '~')];
+  return node;
+}
+
+/** One schema error of an answer, as the contract diff would name the same difference. */
+function describe(error: ErrorObject, value: unknown, where: string): DifferenceInput {
+  const base = { direction: 'response' as const, where, field: fieldOf(error, false) };
+  switch (error.keyword) {
+    case 'additionalProperties':
+      return { ...base, kind: 'field-added' };
+    case 'required':
+      return { ...base, kind: 'field-missing', required: true };
+    case 'type':
+      return { ...base, kind: 'type', ours: [(error.params as { type: string | string[] }).type].flat().join(' or '), theirs: jsonType(valueAt(value, error.instancePath)) };
+    case 'enum':
+      return { ...base, kind: 'enum-value-added', theirs: String(valueAt(value, error.instancePath)) };
+    default:
+      return { ...base, kind: 'constraint', detail: error.message ?? 'is invalid' };
+  }
 }
 
 interface Gateway {
@@ -123,6 +146,7 @@ export function createContractChecker(contracts: ContractSet = loadContracts()):
     contracts.contracts.map((contract) => [contract, { schemas: new SchemaValidator(contract.doc), strictSchemas: new SchemaValidator(strictDocument(contract.doc)) }]),
   );
   const gateway = gatewayOf(contracts.common);
+  const xmlTypes = new Set(xmlDeclaration(contracts.common)?.mediaTypes ?? []);
   const requestValidators = new Map<Route, RequestValidator>();
   // One strict copy per schema object, so each SchemaValidator compiles it once.
   const strictCopies = new WeakMap<object, object>();
@@ -139,25 +163,33 @@ export function createContractChecker(contracts: ContractSet = loadContracts()):
   };
 
   /** The body against one documented response: media type, then (for JSON) the strict schema. */
-  const checkBody = (exchange: Exchange, response: JsonObject, doc: OpenApiDocument, strictSchemas: SchemaValidator, where: string): string[] => {
-    const { status, headers, body } = exchange.response;
+  const checkBody = (exchange: Exchange, response: JsonObject, doc: OpenApiDocument, strictSchemas: SchemaValidator, where: string): Difference[] => {
+    const { headers, body } = exchange.response;
+    const status = String(exchange.response.status);
     const content = deref<JsonObject>(doc, response).content as Record<string, JsonObject> | undefined;
     const hasBody = body !== undefined && body !== '';
-    if (!content || Object.keys(content).length === 0) return hasBody && exchange.request.method !== 'HEAD' ? [`${where} answered a body where the contract documents none for ${status}`] : [];
-    if (!hasBody || exchange.request.method === 'HEAD') return [];
     const mediaType = (header(headers, 'content-type') ?? '').split(';')[0].trim().toLowerCase();
+    const base = { direction: 'response' as const, where, status };
+    if (!content || Object.keys(content).length === 0) return hasBody && exchange.request.method !== 'HEAD' ? [difference({ ...base, kind: 'media-type', theirs: mediaType, detail: 'no body' })] : [];
+    if (!hasBody || exchange.request.method === 'HEAD') return [];
     const documented = Object.keys(content);
     const media = Object.entries(content).find(([type]) => type.toLowerCase() === mediaType)?.[1];
-    if (!media) return [`Content-Type "${mediaType || '(none)'}" is not documented for ${where} ${status} (documented: ${documented.join(', ')})`];
+    // XML is the JSON answer negotiated (common.yaml x-grex-xml): the contract documents it once, not per response.
+    if (!media && xmlTypes.has(mediaType) && content['application/json']) return [];
+    if (!media) return [difference({ ...base, kind: 'media-type', theirs: mediaType, detail: documented.join(', ') })];
     if (!media.schema || !/^application\/(.+\+)?json$/.test(mediaType) || CUT.test(body)) return [];
     let value: unknown;
     try {
       value = JSON.parse(body);
     } catch (error) {
-      return [`the body of ${where} ${status} is not valid JSON (${(error as Error).message})`];
+      return [difference({ ...base, kind: 'body-not-json', detail: (error as Error).message })];
     }
-    const reasons = strictSchemas.check(strictCopy(media.schema as object), value).map(describe);
-    return [...new Set(reasons)];
+    const found = new Map<string, Difference>();
+    for (const error of strictSchemas.check(strictCopy(media.schema as object), value)) {
+      const item = difference({ ...describe(error, value, where), status });
+      found.set(item.text, item);
+    }
+    return [...found.values()];
   };
 
   return {
@@ -185,21 +217,21 @@ export function createContractChecker(contracts: ContractSet = loadContracts()):
       const method = exchange.request.method.toUpperCase();
       const { path } = splitUrl(exchange.request.url);
       const status = String(exchange.response.status);
+      const where = `response ${status}`;
       const match = router.match(method, path);
       if (match.kind === 'found') {
         const { route } = match;
         const own = route.operation.responses?.[status] ?? route.operation.responses?.default;
-        const where = route.operationId;
         const { strictSchemas } = tools.get(route.contract) as ContractTools;
         if (own) return checkBody(exchange, own, route.contract.doc, strictSchemas, where);
         // B2C is Microsoft's service: G-REX's gateway does not stand in front of it.
         const fallback = route.contract.grex.api === 'b2c' ? undefined : gateway.responses.get(status);
         if (fallback) return checkBody(exchange, fallback, gateway.doc, gateway.strictSchemas, `${where} (gateway)`);
-        return [`${where} answered ${status}, which its contract does not document (documented: ${Object.keys(route.operation.responses ?? {}).join(', ')})`];
+        return [difference({ kind: 'status-added', direction: 'response', status, detail: Object.keys(route.operation.responses ?? {}).join(', ') })];
       }
       const fallback = gateway.responses.get(status);
-      if (fallback && exchange.response.status >= 400) return checkBody(exchange, fallback, gateway.doc, gateway.strictSchemas, `${method} ${path} (gateway)`);
-      return [`${method} ${path} answered ${status}, but no operation of the contracts has this ${match.kind === 'method' ? 'method here' : 'path'}`];
+      if (fallback && exchange.response.status >= 400) return checkBody(exchange, fallback, gateway.doc, gateway.strictSchemas, `${where} (gateway)`);
+      return [difference({ kind: 'operation-added' })];
     },
   };
 }

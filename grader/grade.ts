@@ -1,4 +1,4 @@
-import { loadContracts } from '../contracts/lib/load.js';
+import { loadContracts, type ContractSet } from '../contracts/lib/load.js';
 import { createContractChecker } from './contract-check.js';
 import { readJournal } from './journal-reader.js';
 import { Observer } from './observation.js';
@@ -38,9 +38,8 @@ export const NO_API_TRAFFIC = {
   reason: 'no request reached the six G-REX APIs, so there was nothing to grade (a client pointed at another host, or stopped at sign-in, sends none)',
 };
 
-/** Grades a journal in one streamed pass: each exchange is parsed once and shown to every rule. */
-export async function gradeJournal(journal: string): Promise<GradeReport> {
-  const contracts = loadContracts();
+/** Grades a journal in one streamed pass: each exchange is parsed once and shown to every rule; against the contracts the mock served (default: the reconstructed ones). */
+export async function gradeJournal(journal: string, contracts: ContractSet = loadContracts()): Promise<GradeReport> {
   const observer = new Observer(contracts.contracts);
   const rules = createRules(createContractChecker(contracts));
   const rates = new RateCounter();

@@ -1,6 +1,7 @@
 import { writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { loadContracts } from '../contracts/lib/load.js';
+import { PulledError } from '../contracts/lib/pulled.js';
+import { loadServedContracts } from '../contracts/lib/served.js';
 import { TENANTS } from '../mock/app.js';
 import { resolveTarget, startProxy } from './proxy.js';
 import { MANUAL_LIMITS, type FairUseLimit } from '../mock/fairuse.js';
@@ -28,6 +29,7 @@ export async function proxyCommand(args: string[]): Promise<number> {
         limits: { type: 'string' },
         'max-wait': { type: 'string', default: '120' },
         timeout: { type: 'string', default: '30' },
+        contracts: { type: 'string' },
       },
     }));
   } catch (error) {
@@ -56,7 +58,13 @@ export async function proxyCommand(args: string[]): Promise<number> {
     limits = parsed;
   }
 
-  const contracts = loadContracts();
+  let contracts;
+  try {
+    contracts = await loadServedContracts(values.contracts);
+  } catch (error) {
+    if (error instanceof PulledError) return fail(`--contracts ${values.contracts}: ${error.message}`);
+    throw error;
+  }
   let proxy;
   try {
     proxy = await startProxy({

@@ -245,7 +245,7 @@ export async function startProxy(options: ProxyOptions): Promise<RunningProxy> {
       if (checked.answer) {
         const drifted = bodyText === null ? [] : checker.checkResponse(exchange);
         drift.add(exchange, drifted);
-        decisions.push(drifted.length ? { stage: 'response', outcome: 'error', code: 'DRIFT', detail: drifted.join('; ') } : { stage: 'response', outcome: 'pass', ...(bodyText === null ? { detail: 'body not checked (too large or undecodable)' } : {}) });
+        decisions.push(drifted.length ? { stage: 'response', outcome: 'error', code: 'DRIFT', detail: drifted.map((item) => item.text).join('; ') } : { stage: 'response', outcome: 'pass', ...(bodyText === null ? { detail: 'body not checked (too large or undecodable)' } : {}) });
       }
       if (outcome) decisions.push(outcome);
       exchange.request.body = journal.cut(redactBody(exchange.request.body, req.headers['content-type']));

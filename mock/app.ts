@@ -3,7 +3,8 @@ import { codeCatalogue } from '../contracts/lib/codes.js';
 import type { ContractSet } from '../contracts/lib/load.js';
 import { collectionItems, deref, type CollectionItems } from '../contracts/lib/operations.js';
 import { SchemaValidator } from '../contracts/lib/schema.js';
-import type { JsonObject } from '../contracts/lib/types.js';
+import { accessOf, bindingOf, sourceOf, type OperationSource, type ServedBinding } from '../contracts/lib/served.js';
+import type { JsonObject, OpenApiDocument } from '../contracts/lib/types.js';
 import { generateRegistry } from '../fixtures/generate.js';
 import { Clock } from './clock.js';
 import { createDocs, docsPath } from './docs.js';
@@ -24,6 +25,10 @@ import { Codes, type Outcome } from './outcome.js';
 import { B2C_PATH, Router, WRITE_METHODS, type Route } from './router.js';
 import { RequestValidator } from './validation.js';
 import { handleAdmin } from './admin.js';
+import { preferredMediaType } from './negotiation.js';
+import { toContractNames, toServedNames } from './renames.js';
+import { sampleOf } from './sample.js';
+import { DataContractWriter, xmlDeclaration, type XmlDeclaration } from './xml.js';
 
 export interface MockConfig {
   /** Validate every response against its contract; a mismatch becomes a loud 500 (for tests). */
@@ -95,6 +100,8 @@ export const TENANTS: Tenant[] = [
 interface RouteMeta {
   validator: RequestValidator;
   handler: Handler | undefined;
+  /** An operation of G-REX's own document served with the contract's handler: the fields to rename. */
+  binding?: ServedBinding;
   anonymous: boolean;
   grants: { roles: Set<string>; scope: string }[];
   /** The codes this operation answers for model validation, content type and `$top` above its maximum. */
@@ -190,6 +197,9 @@ export class MockApp {
   private readonly firewallPage: string;
   /** DEMO's and PROD's API host names, each taking its own tenant's tokens only. */
   private readonly tenantByApiHost = new Map(TENANTS.map((tenant) => [tenant.apiHost, tenant]));
+  /** XML content negotiation, where common.yaml declares it. */
+  private readonly xml: XmlDeclaration | undefined;
+  private readonly xmlWriters = new Map<OpenApiDocument, DataContractWriter>();
 
   constructor(
     readonly contracts: ContractSet,
@@ -206,7 +216,9 @@ export class MockApp {
     this.fairUse = new FairUseLimiter(structuredClone(config.fairUse), () => this.clock.now());
     this.firewallPage = String((contracts.common.components?.examples?.FirewallBlock as { value?: unknown } | undefined)?.value ?? '<html><body><h1>403 Forbidden</h1></body></html>');
     this.journal = new Journal({ capacity: config.journalCapacity, maxBytes: config.journalMaxBytes, maxBodyChars: 65_536, spillFile: config.journalSpillFile });
-    this.codes = new Codes(codeCatalogue(contracts));
+    // The domain answers the reconstructed contracts' codes, also where G-REX's own documents are served.
+    this.codes = new Codes(codeCatalogue(contracts.reconstructed ?? contracts));
+    this.xml = xmlDeclaration(contracts.common);
     this.router = new Router(contracts.contracts);
     this.cors = config.cors !== false;
     this.docs = createDocs(contracts.contracts, { exampleUsers: (contracts.common.info['x-example-users'] ?? []) as string[], headers: this.cors ? CORS_HEADERS : {} });
@@ -214,7 +226,11 @@ export class MockApp {
     const validators = new Map(contracts.contracts.map((contract) => [contract, new SchemaValidator(contract.doc)]));
     for (const route of this.router.routes) {
       const schemas = validators.get(route.contract) as SchemaValidator;
-      this.meta.set(route, this.describe(route, schemas, handlers[route.operationId]));
+      // G-REX's own document: an operation the contract has keeps its handler, permissions and codes; the others answer from their examples.
+      const source = sourceOf(contracts, route.contract, route.operation);
+      const binding = route.contract.pulled && source ? bindingOf(route.operation) : undefined;
+      const handler = route.contract.pulled ? (binding ? handlers[binding.handler] : undefined) : handlers[route.operationId];
+      this.meta.set(route, { ...this.describe(route, schemas, handler, source ?? { operation: route.operation, doc: route.contract.doc }), binding });
     }
     this.registry = this.buildRegistry(generated);
     this.clock.onChange(() => this.registry.tick());
@@ -247,11 +263,12 @@ export class MockApp {
     return registry;
   }
 
-  private describe(route: Route, schemas: SchemaValidator, handler: Handler | undefined): RouteMeta {
-    const doc = route.contract.doc;
-    const grants = (route.operation['x-permissions'] ?? []).map((grant) => ({ roles: new Set(grant.roles), scope: grant.scope }));
+  private describe(route: Route, schemas: SchemaValidator, handler: Handler | undefined, source: OperationSource): RouteMeta {
+    const { doc, operation } = source;
+    const access = accessOf(this.contracts, route.contract, route.operation);
+    const grants = access.grants.map((grant) => ({ roles: new Set(grant.roles), scope: grant.scope }));
     const listed = (status: string): string[] => {
-      const response = route.operation.responses?.[status];
+      const response = operation.responses?.[status];
       if (!response) return [];
       const content = deref<JsonObject>(doc, response).content as Record<string, JsonObject> | undefined;
       const examples = (content?.['application/json']?.examples as Record<string, JsonObject> | undefined) ?? {};
@@ -266,10 +283,11 @@ export class MockApp {
     return {
       validator: new RequestValidator(route, schemas),
       handler,
-      anonymous: grants.every((grant) => grant.scope === 'public'),
+      anonymous: access.anonymous,
       grants,
-      modelCode: pick('_002'),
-      contentTypeCode: pick('_004'),
+      // An operation only G-REX's document has, with no codes of its own: the gateway's, in the manual's envelope.
+      modelCode: pick('_002') ?? (route.contract.pulled ? 'REQUEST_002' : undefined),
+      contentTypeCode: pick('_004') ?? (route.contract.pulled ? 'REQUEST_004' : undefined),
       topCode: pick('_014'),
       items: collectionItems(doc, route.operation),
       schemas,
@@ -342,7 +360,10 @@ export class MockApp {
       response: { status: 0, headers: {} },
       decisions,
     };
-    const outcome = this.pipeline(req, pathname, mark < 0 ? '' : url.slice(mark + 1), body, text, tooLarge, exchange);
+    let outcome = this.pipeline(req, pathname, mark < 0 ? '' : url.slice(mark + 1), body, text, tooLarge, exchange);
+    // Most clients ask for JSON: only an Accept that names XML is negotiated.
+    const accept = req.headers.accept;
+    if (this.xml && accept !== undefined && accept.includes('xml')) outcome = this.negotiated(req.method ?? 'GET', pathname, accept, outcome);
     const sent = this.send(res, req, outcome);
     exchange.durationMs = performance.now() - started;
     exchange.response = { status: outcome.status, headers: sent.headers, body: this.journal.cut(sent.text) };
@@ -408,7 +429,7 @@ export class MockApp {
       }
       exchange.user = who.user.username;
       exchange.organization = who.organization.organizationId;
-      let scope: Caller['scope'] | undefined;
+      let scope: Caller['scope'] | undefined = meta.grants.length ? undefined : 'organisation';
       for (const grant of meta.grants) {
         if (!holdsAny(who.roles, grant.roles)) continue;
         if (grant.scope === 'domain') scope = 'domain';
@@ -434,6 +455,7 @@ export class MockApp {
       return outcome;
     }
     decisions.push({ stage: 'validate', outcome: 'pass' });
+    if (meta.binding) toContractNames(meta.binding, check.value.path, check.value.query, check.value.body);
 
     const context: RequestContext = {
       route,
@@ -446,10 +468,12 @@ export class MockApp {
       clock: this.clock,
       b2c: this.b2c,
       origin: `${(req.socket as { encrypted?: boolean }).encrypted ? 'https' : 'http'}://${req.headers.host ?? '127.0.0.1'}`,
+      dataMediaTypes: this.xml?.mediaTypes ?? [],
     };
     let outcome: Outcome;
     try {
-      outcome = meta.handler ? this.render(meta.handler(context), context, meta) : this.fromExample(route);
+      outcome = meta.handler ? this.render(meta.handler(context), context, meta) : this.fromExample(route, context, meta);
+      if (meta.binding) outcome = { ...outcome, body: toServedNames(meta.binding, outcome.status, outcome.body) };
       decisions.push({ stage: 'domain', outcome: outcome.status < 400 ? 'pass' : 'reject', code: outcome.code, detail: meta.handler ? undefined : 'answered from the contract example' });
     } catch (error) {
       const correlationId = this.registry.newId();
@@ -486,6 +510,31 @@ export class MockApp {
       ? `Did you mean ${meant}?`
       : 'API paths are {BaseURI}/{AH|IB}/{apiname}/{Resource}, e.g. /managementapi/AH/managementapi/Accounts (the Public Reports API has no AH|IB); every API and its documentation is listed at /__docs/.';
     return this.codes.outcome('ROUTE_001', { path: pathname, hint });
+  }
+
+  /**
+   * A JSON answer of the six APIs as XML when Accept prefers it (common.yaml
+   * `x-grex-xml`), named after the answer's schema in the contract served.
+   * After the self-check, which checked the same data as JSON.
+   */
+  private negotiated(method: string, pathname: string, accept: string, outcome: Outcome): Outcome {
+    const xml = this.xml as XmlDeclaration;
+    const { body } = outcome;
+    if (body === undefined || body === null || typeof body !== 'object' || Buffer.isBuffer(body) || B2C_PATH.test(pathname)) return outcome;
+    const chosen = preferredMediaType(accept, ['application/json', ...xml.mediaTypes]);
+    if (!chosen || chosen === 'application/json') return outcome;
+    const match = this.router.match(method, pathname);
+    if (match.kind === 'found' && match.route.contract.grex.api === 'b2c') return outcome;
+    let doc = this.contracts.common;
+    let schema: unknown = 'responseCode' in body ? { $ref: '#/components/schemas/Envelope' } : undefined;
+    const response = match.kind === 'found' ? match.route.operation.responses?.[String(outcome.status)] : undefined;
+    if (match.kind === 'found' && response) {
+      const documented = (deref<JsonObject>(match.route.contract.doc, response).content as Record<string, JsonObject> | undefined)?.['application/json']?.schema;
+      if (documented) [doc, schema] = [match.route.contract.doc, documented];
+    }
+    let writer = this.xmlWriters.get(doc);
+    if (!writer) this.xmlWriters.set(doc, (writer = new DataContractWriter(doc, xml.namespace)));
+    return { ...outcome, body: writer.write(body, schema), contentType: `${chosen}; charset=utf-8` };
   }
 
   /**
@@ -575,19 +624,31 @@ export class MockApp {
     return this.codes.naming(meta.modelCode, [problem]);
   }
 
-  /** Operations without a domain handler answer their contract's first success example. */
-  private fromExample(route: Route): Outcome {
+  /**
+   * Operations without a domain handler (those only G-REX's own document
+   * has) answer their first success example; without one, a value built
+   * from the JSON schema (its examples, defaults, first enum values).
+   */
+  private fromExample(route: Route, context: RequestContext, meta: RouteMeta): Outcome {
+    const outcome = this.example(route);
+    // A list is a collection like any other: $filter, $orderby, $skip and $top apply to it.
+    return outcome.status === 200 && Array.isArray(outcome.body) && outcome.contentType === undefined ? this.page(outcome.body as object[], context, meta) : outcome;
+  }
+
+  private example(route: Route): Outcome {
     const doc = route.contract.doc;
     for (const [status, reference] of Object.entries(route.operation.responses ?? {})) {
       if (!/^2/.test(status)) continue;
       const response = deref<JsonObject>(doc, reference);
-      for (const [mediaType, media] of Object.entries((response.content as Record<string, JsonObject>) ?? {})) {
+      const content = Object.entries((response.content as Record<string, JsonObject>) ?? {});
+      for (const [mediaType, media] of content) {
         const examples = Object.values((media.examples as Record<string, JsonObject>) ?? {});
         const example = 'example' in media ? media.example : examples.length ? deref<JsonObject>(doc, examples[0]).value : undefined;
         if (example === undefined) continue;
         return typeof example === 'string' ? { status: Number(status), body: example, contentType: mediaType } : { status: Number(status), body: example };
       }
-      return { status: Number(status) };
+      const json = content.find(([mediaType]) => /^application\/json$/i.test(mediaType))?.[1];
+      return json?.schema ? { status: Number(status), body: sampleOf(doc, json.schema) } : { status: Number(status) };
     }
     return { status: 204 };
   }

@@ -61,7 +61,8 @@ export function createDocs(contracts: Contract[], { exampleUsers = [], headers =
       send(res, 200, 'text/html; charset=utf-8', swaggerPage(contract));
     } else if (leaf === 'swagger.json') {
       const scheme = (req.socket as { encrypted?: boolean }).encrypted ? 'https' : 'http';
-      send(res, 200, 'application/json; charset=utf-8', JSON.stringify(servedDocument(contract.doc, req.headers.host, scheme, exampleUsers), null, 2));
+      const served = contract.pulled ? pulledDocument(contract.pulled.original, req.headers.host, scheme) : servedDocument(contract.doc, req.headers.host, scheme, exampleUsers);
+      send(res, 200, 'application/json; charset=utf-8', JSON.stringify(served, null, 2));
     } else if (ASSETS[leaf]) {
       let asset = assetCache.get(leaf);
       if (!asset) assetCache.set(leaf, (asset = readFileSync(join(SWAGGER_UI_DIR, leaf))));
@@ -106,6 +107,24 @@ export function servedDocument(doc: OpenApiDocument, host: string | undefined, s
   return { ...doc, servers, components: { ...doc.components, securitySchemes: described } };
 }
 
+/**
+ * G-REX's own document (`--contracts DIR`) as it came, Swagger 2.0 or
+ * OpenAPI 3: the mock plays G-REX, whose swagger.json it is. Only its address
+ * becomes the mock's, as for the contracts, so "Try it out" reaches the mock.
+ */
+function pulledDocument(original: unknown, host: string | undefined, scheme: string): unknown {
+  const doc = original as { swagger?: string; servers?: { url?: string }[] };
+  if (!host) return doc;
+  if (doc.swagger === '2.0') return { ...doc, host, schemes: [scheme] };
+  const servers = doc.servers ?? [];
+  let path = '';
+  try {
+    path = new URL(servers[0]?.url ?? '', 'http://grex.invalid').pathname.replace(/\/$/, '');
+  } catch {
+    // A server URL that does not parse: the mock's address at its root.
+  }
+  return { ...doc, servers: [{ url: `${scheme}://${host}${path}`, description: 'This grex-harness mock, serving this document' }, ...servers] };
+}
 
 
 function swaggerPage(contract: Contract): string {

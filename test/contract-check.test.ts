@@ -1,8 +1,13 @@
 import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { createContractChecker, type ContractChecker } from '../grader/contract-check.js';
+import type { Difference } from '../contracts/lib/difference.js';
 import { loadContracts } from '../contracts/lib/load.js';
 import type { Exchange } from '../mock/journal.js';
+import { runCli } from './support/cli.js';
 import { startTestMock, type TestMock } from './support/mock.js';
 
 /**
@@ -29,6 +34,8 @@ const exchangeOf = (method: string, url: string, status?: number): Exchange => {
   assert.ok(found, `${method} ${url} is in the journal`);
   return structuredClone(found);
 };
+
+const texts = (differences: Difference[]): string[] => differences.map((item) => item.text);
 
 /** A copy of an exchange with its JSON answer edited. */
 const withBody = (exchange: Exchange, edit: (body: any) => unknown): Exchange => {
@@ -108,9 +115,9 @@ describe('the contract checker on the mock own traffic', () => {
 
 describe('the contract checker on exchanges edited to be wrong', () => {
   it('reports a field the contract does not have, in an object and in every item of a list (once)', () => {
-    assert.deepEqual(checker.checkResponse(withBody(exchangeOf('GET', ACCOUNT), (body) => void (body.notInContract = 1))), ['notInContract is not in the contract']);
+    assert.deepEqual(texts(checker.checkResponse(withBody(exchangeOf('GET', ACCOUNT), (body) => void (body.notInContract = 1)))), ['response 200: notInContract is not in the contract']);
     const list = withBody(exchangeOf('GET', ACCOUNTS, 200), (body) => body.forEach((item: any) => (item.notInContract = 1)));
-    assert.deepEqual(checker.checkResponse(list), ['[].notInContract is not in the contract']);
+    assert.deepEqual(texts(checker.checkResponse(list)), ['response 200: [].notInContract is not in the contract']);
   });
 
   it('reports an unknown field even where the contract leaves additionalProperties open, and not where it allows them', () => {
@@ -118,35 +125,35 @@ describe('the contract checker on exchanges edited to be wrong', () => {
     const account = (open.contracts.find((contract) => contract.name === 'management')?.doc.components?.schemas as any).Account;
     delete account.additionalProperties;
     const extra = withBody(exchangeOf('GET', ACCOUNT), (body) => void (body.notInContract = 1));
-    assert.deepEqual(createContractChecker(open).checkResponse(extra), ['notInContract is not in the contract']);
+    assert.deepEqual(texts(createContractChecker(open).checkResponse(extra)), ['response 200: notInContract is not in the contract']);
     account.additionalProperties = true;
     assert.deepEqual(createContractChecker(open).checkResponse(extra), []);
   });
 
   it('reports a wrong type, a missing required field, an undocumented status, media type or non-JSON body', () => {
     const account = exchangeOf('GET', ACCOUNT);
-    assert.deepEqual(checker.checkResponse(withBody(account, (body) => void (body.isLocked = 'no'))), ['isLocked must be boolean']);
-    assert.deepEqual(checker.checkResponse(withBody(account, (body) => void delete body.status)), ['status is required by the contract but missing']);
-    assert.match(checker.checkResponse({ ...account, response: { ...account.response, status: 418 } }).join(), /^ahGetAccount answered 418, which its contract does not document/);
+    assert.deepEqual(texts(checker.checkResponse(withBody(account, (body) => void (body.isLocked = 'no')))), ['response 200: isLocked is string, the contract says boolean']);
+    assert.deepEqual(texts(checker.checkResponse(withBody(account, (body) => void delete body.status))), ['response 200: status is required by the contract but missing']);
+    assert.match(texts(checker.checkResponse({ ...account, response: { ...account.response, status: 418 } })).join(), /^status 418 is not in the contract \(documented: 200, /);
     const plain = { ...account, response: { ...account.response, headers: { ...account.response.headers, 'content-type': 'text/plain' } } };
-    assert.match(checker.checkResponse(plain).join(), /Content-Type "text\/plain" is not documented for ahGetAccount 200/);
-    assert.match(checker.checkResponse({ ...account, response: { ...account.response, body: '{"accountNumber":' } }).join(), /is not valid JSON/);
+    assert.match(texts(checker.checkResponse(plain)).join(), /^response 200: Content-Type "text\/plain" is not in the contract \(documented: application\/json\)/);
+    assert.match(texts(checker.checkResponse({ ...account, response: { ...account.response, body: '{"accountNumber":' } })).join(), /^response 200: the body is not valid JSON/);
   });
 
   it('reports a gateway answer that differs from what common.yaml documents', () => {
     const firewall = structuredClone(journal.find((exchange) => exchange.response.status === 403) as Exchange);
     firewall.response.headers['content-type'] = 'application/json';
-    assert.deepEqual(checker.checkResponse(firewall), ['Content-Type "application/json" is not documented for getAuctionResults 403 (documented: text/html)']);
+    assert.deepEqual(texts(checker.checkResponse(firewall)), ['response 403: Content-Type "application/json" is not in the contract (documented: text/html)']);
     const limited = journal.find((exchange) => exchange.response.status === 429) as Exchange;
-    assert.deepEqual(checker.checkResponse(withBody(limited, (body) => void delete body.responseCode)), ['responseCode is required by the contract but missing']);
+    assert.deepEqual(texts(checker.checkResponse(withBody(limited, (body) => void delete body.responseCode))), ['response 429: responseCode is required by the contract but missing']);
     const unknown = exchangeOf('GET', '/managementapi/AH/managementapi/Nowhere');
-    assert.match(checker.checkResponse({ ...unknown, response: { ...unknown.response, status: 200 } }).join(), /answered 200, but no operation of the contracts has this path/);
+    assert.deepEqual(texts(checker.checkResponse({ ...unknown, response: { ...unknown.response, status: 200 } })), ['in G-REX, not in the contract']);
   });
 
   it('reports drift in B2C answers, whose schemas are B2C own', () => {
     const token = journal.find((exchange) => exchange.operationId === 'b2cRedeemToken') as Exchange;
     assert.deepEqual(checker.checkResponse(token), []);
-    assert.deepEqual(checker.checkResponse(withBody(token, (body) => void (body.extra_claim = 'x'))), ['extra_claim is not in the contract']);
+    assert.deepEqual(texts(checker.checkResponse(withBody(token, (body) => void (body.extra_claim = 'x')))), ['response 200: extra_claim is not in the contract']);
   });
 
   it('reports a broken request body by field, and leaves a body the journal cut alone', () => {
@@ -161,5 +168,35 @@ describe('the contract checker on exchanges edited to be wrong', () => {
     assert.ok(problems.some((line) => line.startsWith('bundles[0].endCertificateId ')), problems.join('; '));
     const cut = { ...transfer, request: { ...transfer.request, body: `${transfer.request.body?.slice(0, 20)}…[120 more characters]` } };
     assert.deepEqual(checker.checkRequest(cut), []);
+  });
+});
+
+describe('drift and the contract diff share one vocabulary', () => {
+  it('a field G-REX answers and a field its document adds, or a required field missing from both, read and class the same', () => {
+    const answered = checker.checkResponse(withBody(exchangeOf('GET', ACCOUNT), (body) => {
+      body.notInContract = 1;
+      delete body.status;
+    }));
+    // The same two differences, as G-REX's swagger.json would show them to `contracts diff`.
+    const management = structuredClone(loadContracts().contracts.find((contract) => contract.name === 'management')?.doc) as any;
+    const account = management.components.schemas.Account;
+    account.properties.notInContract = { type: 'integer' };
+    delete account.properties.status;
+    account.required = account.required.filter((name: string) => name !== 'status');
+    const dir = mkdtempSync(join(tmpdir(), 'grex-vocabulary-'));
+    try {
+      writeFileSync(join(dir, 'managementapi.json'), JSON.stringify(management));
+      const run = runCli(['contracts', 'diff', dir, '--format', 'json']);
+      assert.equal(run.status, 1, run.stderr);
+      const published = (JSON.parse(run.stdout).apis[0].differences as (Difference & { operation: string })[]).filter((item) => item.operation === 'ahGetAccount');
+      const shape = (items: Difference[]) => items.map(({ kind, impact, text }) => ({ kind, impact, text })).sort((a, b) => a.text.localeCompare(b.text));
+      assert.deepEqual(shape(published), shape(answered));
+      assert.deepEqual(shape(answered), [
+        { kind: 'field-added', impact: 'non-breaking', text: 'response 200: notInContract is not in the contract' },
+        { kind: 'field-missing', impact: 'breaking', text: 'response 200: status is required by the contract but missing' },
+      ]);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

@@ -173,12 +173,16 @@ describe('the proxy in front of a stand-in for DEMO', () => {
     assert.equal(report.groups.length, 1, JSON.stringify(report.groups));
     const [group] = report.groups;
     assert.equal(group.operation, 'ahGetAccount');
-    assert.equal(group.reason, 'notInContract is not in the contract');
+    // Worded and classed as `contracts diff` words and classes the same difference in a published document.
+    assert.equal(group.reason, 'response 200: notInContract is not in the contract');
+    assert.equal(group.kind, 'field-added');
+    assert.equal(group.impact, 'non-breaking');
+    assert.equal(report.breaking, 0);
     assert.equal(group.count, 2);
     assert.equal(group.example.url, ACCOUNT);
     assert.match(group.example.body, /"notInContract":1/);
     const journal = await journalOf(proxy.url, '/__proxy/journal?limit=3');
-    assert.deepEqual(journal[0].decisions.at(-1), { stage: 'response', outcome: 'error', code: 'DRIFT', detail: 'notInContract is not in the contract' });
+    assert.deepEqual(journal[0].decisions.at(-1), { stage: 'response', outcome: 'error', code: 'DRIFT', detail: 'response 200: notInContract is not in the contract' });
     assert.deepEqual(journal[2].decisions.at(-1), { stage: 'response', outcome: 'pass' });
   });
 
@@ -206,7 +210,7 @@ describe('the proxy in front of a stand-in for DEMO', () => {
 
   it('writes the drift report to --drift-file, the whole journal to --journal-file, and prints a summary when stopped', async () => {
     const printed = await proxy.stop();
-    assert.match(printed, /Contract drift: 2 of \d+ answers disagree with the contracts:\n +2 +ahGetAccount: notInContract is not in the contract/);
+    assert.match(printed, /Contract drift: 2 of \d+ answers disagree with the contracts \(0 in a way that breaks a client\):\n +2 +non-breaking +ahGetAccount: response 200: notInContract is not in the contract/);
     const report = JSON.parse(readFileSync(join(work, 'drift.json'), 'utf8'));
     assert.equal(report.groups[0].operation, 'ahGetAccount');
     // The journal file has every exchange, for `grex-harness grade`.

@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
 import { ROOT, runCli, startCliMock, type StartedMock } from './support/cli.js';
+import { writeDemoContracts } from './support/demo-contracts.js';
 
 /**
  * The conformance suites can fail, and the demo project works as a user
@@ -34,7 +35,7 @@ interface Run {
 
 /** `npx playwright test ...args` with its own mock port and report folder; DEMO settings only when given. */
 async function playwright(args: string[], env: Record<string, string> = {}, timeoutMs = 150_000): Promise<Run> {
-  const inherited = Object.fromEntries(Object.entries(process.env).filter(([name]) => !name.startsWith('GREX_DEMO_') && !name.startsWith('GREX_BUDGET_') && name !== 'GREX_MOCK_ARGS'));
+  const inherited = Object.fromEntries(Object.entries(process.env).filter(([name]) => !name.startsWith('GREX_DEMO_') && !name.startsWith('GREX_BUDGET_') && name !== 'GREX_MOCK_ARGS' && name !== 'GREX_CONTRACTS'));
   const port = await freePort();
   const started = performance.now();
   const child = spawn(process.execPath, [join(ROOT, 'node_modules', '@playwright', 'test', 'cli.js'), 'test', ...args, '--reporter=line'], {
@@ -87,6 +88,27 @@ describe('the suites catch a mock made wrong on purpose', () => {
     const run = await playwright(['--project', 'oracle', '--grep', 'ahGetAccounts:'], fault({ kind: 'set-field', operationId: 'ahGetAccounts', field: 'accountNumber', value: 42 }));
     assert.equal(run.status, 1, run.output);
     assert.match(run.output, /sl-violations|Prism \(the independent oracle\) reported contract violations/);
+  });
+});
+
+describe("the suites follow the contracts the mock serves: G-REX's own documents (GREX_CONTRACTS)", () => {
+  const published = join(scratch, 'published');
+
+  test('the contract suite tests the operations of the served documents: the new one answered from its example, the renamed field', async () => {
+    writeDemoContracts(published);
+    const run = await playwright(['suites/contracts/get-operations.spec.ts', '--project', 'mock', '--grep', 'Auctions_Get:|ahGetAccounts:|AccountHolders_Get:'], { GREX_CONTRACTS: published });
+    assert.equal(run.status, 0, run.output);
+    assert.match(run.output, /3 passed/);
+  });
+
+  test("a mock that drops G-REX's renamed field fails it, naming the field of G-REX's document", async () => {
+    writeDemoContracts(published);
+    const run = await playwright(['suites/contracts/get-operations.spec.ts', '--project', 'mock', '--grep', 'ahGetAccounts:'], {
+      GREX_CONTRACTS: published,
+      ...fault({ kind: 'remove-field', operationId: 'ahGetAccounts', field: 'accountName' }),
+    });
+    assert.equal(run.status, 1, run.output);
+    assert.match(run.output, /ahGetAccounts 200 body \/0 must have required property 'accountName'/);
   });
 });
 

@@ -19,6 +19,20 @@ export interface Contract {
   raw: OpenApiDocument;
   /** Self-contained: what swagger.json serves. */
   doc: OpenApiDocument;
+  /** Set when the document is G-REX's own (`--contracts DIR`): `doc` is it in OpenAPI 3, annotated for the mock (served.ts). */
+  pulled?: PulledOrigin;
+}
+
+export interface PulledOrigin {
+  file: string;
+  /** What G-REX published: `Swagger 2.0`, `OpenAPI 3.0.1`. */
+  format: string;
+  /** The document as it came, which the mock's swagger.json serves. */
+  original: unknown;
+  source?: string;
+  pulledAt?: string;
+  /** The reconstructed contract's operations the document does not have: not served. */
+  notServed: string[];
 }
 
 export interface ContractSet {
@@ -26,6 +40,8 @@ export interface ContractSet {
   common: OpenApiDocument;
   roles: RoleCatalogue;
   contracts: Contract[];
+  /** The reconstructed contracts, when `contracts` serves G-REX's own documents instead: their codes and permissions stay the mock's. */
+  reconstructed?: ContractSet;
 }
 
 export function readYaml(file: string): OpenApiDocument {
@@ -53,7 +69,10 @@ function parseContracts(dir: string): ContractSet {
       const raw = readYaml(file);
       const grex = raw.info?.['x-grex'];
       if (!grex?.api || !grex.version) throw new Error(`${entry}: info.x-grex {api, version} is missing`);
-      return { name: entry.replace(/\.yaml$/, ''), file, grex, raw, doc: bundle(raw, common, roles) };
+      const doc = bundle(raw, common, roles);
+      // XML negotiation is declared once (common.yaml) for the six G-REX APIs: each served swagger.json says so.
+      if (grex.api !== 'b2c' && common.info['x-grex-xml']) doc.info['x-grex-xml'] = common.info['x-grex-xml'];
+      return { name: entry.replace(/\.yaml$/, ''), file, grex, raw, doc };
     });
   return { dir, common, roles, contracts };
 }

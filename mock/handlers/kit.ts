@@ -28,6 +28,8 @@ export interface RequestContext {
   b2c: B2CService;
   /** `http(s)://host[:port]` as the client reached the mock (hosts mode is HTTPS). */
   origin: string;
+  /** Media types besides JSON the pipeline renders a JSON answer in, as Accept asks (XML, common.yaml `x-grex-xml`). */
+  dataMediaTypes: readonly string[];
 }
 
 /** What a handler answers; the pipeline turns it into HTTP. */

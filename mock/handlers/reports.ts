@@ -23,6 +23,7 @@ import {
 } from '../domain/reports.js';
 import { monthOf, shiftMonth } from '../domain/calendar.js';
 import { isRefusal } from '../domain/registry.js';
+import { preferredMediaType } from '../negotiation.js';
 import { code, found, list, organizationOf, type Handler, type Reply, type RequestContext } from './kit.js';
 
 const DEFAULT_EXPIRY_HORIZON_DAYS = 30;
@@ -47,11 +48,12 @@ const certificates: Handler = (context) => overAccounts(context, (accounts) => b
 
 const cancellationStatements: Handler = (context) => overPeriod(context, (accounts, period) => statements(context.registry, accounts, period));
 
+/** A statement is data (JSON, or what else the pipeline renders data as) or a PDF document, as Accept asks; neither is 406. */
 const cancellationStatement: Handler = (context) => {
-  const form = negotiate(context.headers.accept);
+  const form = preferredMediaType(context.headers.accept, ['application/json', ...context.dataMediaTypes, 'application/pdf']);
   if (!form) return code('REPORT_015');
   const statement = statementFor(context.registry, String(context.path.statementId), organizationOf(context));
-  if (isRefusal(statement) || form === 'json') return found(statement);
+  if (isRefusal(statement) || form !== 'application/pdf') return found(statement);
   return {
     kind: 'raw',
     status: 200,
@@ -104,43 +106,6 @@ export const reportsHandlers: Record<string, Handler> = {
     return isRefusal(period) ? period : list(auctionResults(context.registry, period, text(context, 'technologyCode'), region));
   },
 };
-
-type Form = 'json' | 'pdf';
-const MEDIA_TYPES: Record<Form, string> = { json: 'application/json', pdf: 'application/pdf' };
-
-/**
- * The statement's form from the `Accept` header (RFC 9110 12.5.1): each form
- * takes the quality of the most specific range that matches it; the best
- * quality wins, then the more specific match, then JSON. Null: neither is
- * acceptable (406).
- */
-function negotiate(accept: string | string[] | undefined): Form | null {
-  const header = Array.isArray(accept) ? accept.join(',') : (accept ?? '');
-  if (!header.trim()) return 'json';
-  const ranges = header.split(',').map((part) => {
-    const [range, ...parameters] = part.split(';').map((piece) => piece.trim().toLowerCase());
-    const q = parameters.find((parameter) => parameter.startsWith('q='));
-    return { range, q: q ? Number(q.slice(2)) : 1 };
-  });
-  const score = (form: Form): { q: number; specificity: number } => {
-    const [type] = MEDIA_TYPES[form].split('/');
-    const matches = [
-      { specificity: 2, range: MEDIA_TYPES[form] },
-      { specificity: 1, range: `${type}/*` },
-      { specificity: 0, range: '*/*' },
-    ];
-    for (const { specificity, range } of matches) {
-      const hit = ranges.find((candidate) => candidate.range === range);
-      if (hit) return { q: Number.isFinite(hit.q) ? hit.q : 0, specificity };
-    }
-    return { q: 0, specificity: -1 };
-  };
-  const [best] = (['json', 'pdf'] as Form[])
-    .map((form) => ({ form, ...score(form) }))
-    .filter((candidate) => candidate.q > 0)
-    .sort((a, b) => b.q - a.q || b.specificity - a.specificity);
-  return best?.form ?? null;
-}
 
 /** The statement as the beneficiary gets it: its claim, then one block per cancelled range. */
 function statementLines(statement: CancellationStatement): string[] {

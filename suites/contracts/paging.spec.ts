@@ -19,13 +19,16 @@ for (const operation of collections) {
 
     test(`${operation.operationId}: $top above ${operation.paging?.maxTop ?? 'the maximum'} answers the documented 400 code`, async ({ grex }) => {
       test.skip(operation.paging?.maxTop === undefined, 'the contract sets no maximum $top');
+      test.skip(!operation.statuses.includes('400'), 'the contract documents no 400 for it');
       const as = await grex.session.userFor(grex.http, operation);
       const reply = await grex.call(operation.contract, 'GET', operation.path, { as, query: { $top: (operation.paging?.maxTop as number) + 1, $skip: 0 } });
       expect(reply.response.status).toBe(400);
       expect(contractProblems(operation.contract, operation.operationId, reply)).toEqual([]);
       const code = String(reply.response.json?.responseCode);
-      expect(code, `documented 400 codes: ${[...documentedCodes(operation.operationId, 400)].join(', ')}`).toMatch(/_(014|002)$/);
-      expect(documentedCodes(operation.operationId, 400)).toContain(code);
+      const documented = documentedCodes(operation.operationId, 400);
+      expect(code, `documented 400 codes: ${[...documented].join(', ')}`).toMatch(/_(014|002)$/);
+      // A document that lists no codes (G-REX's own swagger.json, GREX_CONTRACTS) leaves the manual's convention to check.
+      if (documented.size) expect(documented).toContain(code);
     });
 
     test(`${operation.operationId}: $skip past the end answers an empty page`, async ({ grex }) => {

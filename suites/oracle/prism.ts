@@ -2,7 +2,7 @@ import { spawn } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
-import { loadContracts } from '../../contracts/lib/load.js';
+import { loadServedContracts } from '../../contracts/lib/served.js';
 import { oracleDocument } from './document.js';
 
 /**
@@ -18,7 +18,8 @@ if (!/^\d+$/.test(port ?? '') || !/^https?:\/\//.test(upstream ?? '')) {
 }
 const file = join('reports', 'oracle', 'grex-apis.openapi.json');
 mkdirSync(join('reports', 'oracle'), { recursive: true });
-writeFileSync(file, JSON.stringify(oracleDocument(loadContracts().contracts), null, 1));
+// The contracts the mock serves: G-REX's own documents when GREX_CONTRACTS names them.
+writeFileSync(file, JSON.stringify(oracleDocument((await loadServedContracts(process.env.GREX_CONTRACTS || undefined)).contracts), null, 1));
 const prism = createRequire(import.meta.url).resolve('@stoplight/prism-cli/dist/index.js');
 const child = spawn(process.execPath, [prism, 'proxy', file, upstream, '--errors', '--host', '127.0.0.1', '--port', port, '-v', 'warn'], { stdio: ['ignore', 'ignore', 'inherit'] });
 for (const signal of ['SIGINT', 'SIGTERM'] as const) process.on(signal, () => child.kill(signal));

@@ -44,8 +44,9 @@ export class Session {
     const granted = (candidate: GetOperation | WriteOperation | undefined) => new Set(candidate?.grants.flatMap((grant) => grant.roles));
     const roles = granted(operation);
     const parentRoles = granted(parent);
+    // No grants: an operation only G-REX's own document has (GREX_CONTRACTS), which any signed-in user may call.
     const permitted = this.users.filter(
-      (user) => user.roles.some((role) => roles.has(role)) && (parentRoles.size === 0 || user.roles.some((role) => parentRoles.has(role))),
+      (user) => (roles.size === 0 || user.roles.some((role) => roles.has(role))) && (parentRoles.size === 0 || user.roles.some((role) => parentRoles.has(role))),
     );
     const preferred = permitted.find((user) => PREFERRED_USERS.includes(user.username)) ?? permitted[0];
     if (!preferred) throw new Error(`no fixture user holds a role ${operation.operationId} grants (${[...roles].join(', ')})`);

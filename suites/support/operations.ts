@@ -1,6 +1,6 @@
 import { envelopeUses } from '../../contracts/lib/codes.js';
-import { loadContracts } from '../../contracts/lib/load.js';
 import { deref, operations } from '../../contracts/lib/operations.js';
+import { accessOf, loadServedContracts } from '../../contracts/lib/served.js';
 import { SchemaValidator } from '../../contracts/lib/schema.js';
 import type { Grant, JsonObject, OpenApiDocument } from '../../contracts/lib/types.js';
 import type { Exchange } from './http.js';
@@ -17,6 +17,8 @@ export interface GetOperation {
   paging?: { maxTop?: number; required: boolean };
   /** The 200 answer is a list (so `$skip` past the end gives an empty one). */
   listAnswer: boolean;
+  /** The statuses the operation documents. */
+  statuses: string[];
   pathParameters: string[];
   /** The contract's example (or first enum value) of each path parameter that has one. */
   pathExamples: Record<string, string>;
@@ -36,7 +38,12 @@ function pathExamples(doc: OpenApiDocument, parameters: JsonObject[]): Record<st
   return examples;
 }
 
-const set = loadContracts();
+/**
+ * The contracts the target serves: the reconstructed ones, or G-REX's own
+ * documents from GREX_CONTRACTS (a folder of `grex-harness contracts pull`,
+ * which the mock project then serves with `--contracts`).
+ */
+const set = await loadServedContracts(process.env.GREX_CONTRACTS || undefined);
 const grexContracts = set.contracts.filter((contract) => contract.grex.postmanVariable);
 const validators = new Map(grexContracts.map((contract) => [contract.name, new SchemaValidator(contract.doc)]));
 const docs = new Map(grexContracts.map((contract) => [contract.name, contract.doc]));
@@ -59,15 +66,14 @@ export const GET_OPERATIONS: GetOperation[] = grexContracts.flatMap((contract) =
     const ok = ref.operation.responses?.['200'] ? deref<JsonObject>(contract.doc, ref.operation.responses['200']) : undefined;
     const okSchema = (ok?.content as Record<string, JsonObject> | undefined)?.['application/json']?.schema;
     const parent = ref.path.replace(/\/\{[^}]+\}$/, '');
-    const grants = ref.operation['x-permissions'] ?? [];
     return {
       contract: contract.name,
       operationId: String(ref.operation.operationId),
       path: ref.path,
-      grants,
-      anonymous: grants.every((grant) => grant.scope === 'public'),
+      ...accessOf(set, contract, ref.operation),
       paging: top ? { maxTop: typeof topSchema?.maximum === 'number' ? topSchema.maximum : undefined, required: top.required === true } : undefined,
       listAnswer: !!okSchema && deref<JsonObject>(contract.doc, okSchema).type === 'array',
+      statuses: Object.keys(ref.operation.responses ?? {}),
       pathParameters: [...ref.path.matchAll(/\{([^}]+)\}/g)].map((match) => match[1]),
       pathExamples: pathExamples(contract.doc, ref.parameters),
       parent: parent !== ref.path && paths.has(parent) ? parent : undefined,
@@ -129,7 +135,6 @@ export const WRITE_OPERATIONS: WriteOperation[] = grexContracts.flatMap((contrac
   operations(contract.doc)
     .filter((ref) => ref.method !== 'get')
     .map((ref): WriteOperation => {
-      const grants = ref.operation['x-permissions'] ?? [];
       const body = ref.operation.requestBody ? deref<JsonObject>(contract.doc, ref.operation.requestBody) : undefined;
       const parent = ref.path.replace(/(\/\{[^}]+\})(\/[^/{}]+)?$/, '');
       return {
@@ -137,8 +142,7 @@ export const WRITE_OPERATIONS: WriteOperation[] = grexContracts.flatMap((contrac
         operationId: String(ref.operation.operationId),
         method: ref.method.toUpperCase(),
         path: ref.path,
-        grants,
-        anonymous: grants.every((grant) => grant.scope === 'public'),
+        ...accessOf(set, contract, ref.operation),
         pathParameters: [...ref.path.matchAll(/\{([^}]+)\}/g)].map((match) => match[1]),
         pathExamples: pathExamples(contract.doc, ref.parameters),
         parent: parent !== ref.path && operationAt(contract.name, parent) ? parent : undefined,
