@@ -1,5 +1,7 @@
-import converter from 'openapi-to-postmanv2';
-import type { Contract } from './load.js';
+import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { CONTRACTS_DIR, type Contract } from './load.js';
 
 export interface PostmanCollection {
   info: { name: string; schema: string; [key: string]: unknown };
@@ -15,7 +17,40 @@ export interface PostmanCollection {
  * use `{{BaseURI…API}}` and the collection authorises with `{{Token}}`, which
  * is what chapter 2.2.3.1 asks users to set by hand.
  */
-export function toPostman(contract: Contract): Promise<PostmanCollection> {
+export async function toPostman(contract: Contract): Promise<PostmanCollection> {
+  return wire(prebuiltConversion(contract) ?? (await convert(contract)), contract);
+}
+
+/**
+ * The converter's collections, made by `npm run build` for the bundled
+ * contracts: openapi-to-postmanv2 is a build-time tool (about a hundred
+ * packages), not something the installed tool carries. Each is keyed by the
+ * document it came from, so a changed contract is converted again.
+ */
+export const PREBUILT_POSTMAN = 'postman.converted.json';
+
+export const documentHash = (contract: Contract): string => createHash('sha1').update(JSON.stringify(contract.doc)).digest('hex');
+
+let prebuilt: Record<string, { hash: string; collection: PostmanCollection }> | undefined;
+
+function prebuiltConversion(contract: Contract): PostmanCollection | undefined {
+  try {
+    prebuilt ??= JSON.parse(readFileSync(join(CONTRACTS_DIR, PREBUILT_POSTMAN), 'utf8')) as NonNullable<typeof prebuilt>;
+  } catch {
+    prebuilt = {};
+  }
+  const kept = prebuilt[contract.name];
+  return kept?.hash === documentHash(contract) ? kept.collection : undefined;
+}
+
+/** The contract through openapi-to-postmanv2, unwired. */
+export async function convert(contract: Contract): Promise<PostmanCollection> {
+  let converter: typeof import('openapi-to-postmanv2').default;
+  try {
+    converter = (await import('openapi-to-postmanv2')).default;
+  } catch {
+    throw new Error(`${contract.name}: not one of the contracts converted at build time, and openapi-to-postmanv2 (a development dependency) is not installed`);
+  }
   return new Promise((resolve, reject) => {
     converter.convertV2(
       { type: 'json', data: contract.doc },
@@ -24,7 +59,7 @@ export function toPostman(contract: Contract): Promise<PostmanCollection> {
         if (error) return reject(new Error(`${contract.name}: ${error.message}`));
         const output = result?.output?.[0];
         if (!result?.result || !output) return reject(new Error(`${contract.name}: ${result?.reason ?? 'conversion failed'}`));
-        resolve(wire(output.data as PostmanCollection, contract));
+        resolve(output.data as PostmanCollection);
       },
     );
   });
