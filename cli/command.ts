@@ -56,8 +56,8 @@ interface Range {
 
 /** Flag kinds. A fallback is the value when the flag is absent (shown by the help text itself). */
 export const flag = {
-  text: ((placeholder: string, help: string, fallback?: string): Flag<string | undefined> => ({ placeholder, help, read: (text) => (typeof text === 'string' ? text : fallback) })) as {
-    (placeholder: string, help: string, fallback: string): Flag<string>;
+  text: ((placeholder: string, help: string, fallback?: string, env?: string): Flag<string | undefined> => ({ placeholder, help, env, read: (text) => (typeof text === 'string' ? text : fallback) })) as {
+    (placeholder: string, help: string, fallback: string, env?: string): Flag<string>;
     (placeholder: string, help: string): Flag<string | undefined>;
   },
   required(placeholder: string, help: string, what: string): Flag<string> {

@@ -19,7 +19,7 @@ import { JsonLog, STOP_GRACE_MS, bannerStream, stopSignal } from './log.js';
 
 const MOCK_FLAGS = {
   port: flag.integer('N', 'port (default: $PORT or 4600; 0 picks a free one)', { min: 0, max: 65535, fallback: 4600, env: 'PORT' }),
-  host: flag.text('H', 'address to listen on (default 127.0.0.1)', '127.0.0.1'),
+  host: flag.text('H', 'address to listen on (default: $GREX_HOST or 127.0.0.1;\n0.0.0.0 for every interface, as the container does)', '127.0.0.1', 'GREX_HOST'),
   profile: flag.choice('P', 'fixtures: default, or large (10k accounts,\n100k bundles, 200 organisations)', ['default', 'large'], 'default'),
   seed: flag.integer('N', 'fixture seed (default 20251105)', { min: 0, max: 2 ** 31 - 1 }),
   'self-check': flag.switch('validate every response against its contract;\na mismatch answers 500 and is printed'),
@@ -260,6 +260,12 @@ async function postman(values: { out: string; 'base-url': string }): Promise<num
   }
   return 0;
 }
+
+// `grex-harness codes | head`: a reader that stops early ends the command, quietly.
+process.stdout.on('error', (error: NodeJS.ErrnoException) => {
+  if (error.code !== 'EPIPE') throw error;
+  process.exit(0);
+});
 
 main(process.argv.slice(2)).then(
   (code) => {

@@ -32,13 +32,9 @@ export interface StartedMock {
   stop(): Promise<number | null>;
 }
 
-/**
- * Starts `grex-harness mock --port 0` (or, with `command`, another way of
- * running the tool) and resolves once its banner (on stdout, or on stderr with
- * `--log json`) says where it listens.
- */
-export function startCliMock(extra: string[] = [], command: { file: string; args: string[]; cwd?: string; env?: NodeJS.ProcessEnv } = { file: process.execPath, args: ['--import', 'tsx', CLI] }): Promise<StartedMock> {
-  const child = spawn(command.file, [...command.args, 'mock', '--port', '0', ...extra], { cwd: command.cwd ?? ROOT, env: command.env ?? process.env, stdio: ['ignore', 'pipe', 'pipe'] });
+/** Starts `grex-harness mock --port 0` and resolves once its banner (on stdout, or on stderr with `--log json`) says where it listens. */
+export function startCliMock(extra: string[] = []): Promise<StartedMock> {
+  const child = spawn(process.execPath, ['--import', 'tsx', CLI, 'mock', '--port', '0', ...extra], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
   return new Promise((resolve, reject) => {
     let out = '';
     let errors = '';
