@@ -174,10 +174,11 @@ describe('the packed tool, installed as integrators install it', () => {
     assert.equal(run.steps.Verdict.status, 3, run.steps.Verdict.output);
   });
 
-  it('grex-harness --version prints the release', () => {
+  it('grex-harness --version prints the release, which the packed CHANGELOG.md describes', () => {
     const result = tool(['--version']);
     assert.equal(result.status, 0, result.stderr);
     assert.equal(result.stdout, `${version}\n`);
+    assert.match(readFileSync(join(installed, 'CHANGELOG.md'), 'utf8'), new RegExp(`^## \\[${version.replaceAll('.', '\\.')}\\]`, 'm'));
   });
 
   it('every command answers --help with its flags and exit codes', () => {
