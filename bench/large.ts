@@ -1,9 +1,8 @@
-import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { CONNECTIONS, ROUNDS, ROUND_S, ensureWrk, median, mintCertificates, tokenFor, wrk, type Run, type Target } from './run.js';
+import { CONNECTIONS, ROUNDS, ROUND_S, RUNTIMES, ensureWrk, median, mintCertificates, startReady, tokenFor, wrk, type Ready, type Run, type Target } from './run.js';
 
 /**
  * The large profile (10k accounts, 100k bundles, 200 organisations) beside
@@ -18,14 +17,8 @@ type Profile = (typeof PROFILES)[number];
 
 const TARGETS = { startSeconds: 5, rssMB: 300, throughputShare: 0.8 };
 
-interface Started {
+interface Started extends Ready {
   profile: Profile;
-  child: ChildProcess;
-  url: string;
-  /** Spawn to the "Ready" line, ms. */
-  spawnToReady: number;
-  /** What the banner says: ready in N ms (inside the process). */
-  readyIn: number;
   rssAfterStart: number;
 }
 
@@ -35,28 +28,9 @@ function rssMB(pid: number): number {
   return match ? Number(match[1]) / 1024 : Number.NaN;
 }
 
-function startMock(profile: Profile, config: string): Promise<Started> {
-  const spawned = performance.now();
-  const child = spawn(process.execPath, ['--import', 'tsx', 'cli/grex-harness.ts', 'mock', '--port', '0', '--profile', profile, '--config', config], { cwd: ROOT, stdio: ['ignore', 'pipe', 'inherit'] });
-  return new Promise((resolve, reject) => {
-    let banner = '';
-    const timer = setTimeout(() => {
-      child.kill('SIGKILL');
-      reject(new Error(`the ${profile} mock did not start in 60 s`));
-    }, 60_000);
-    child.once('exit', (code) => reject(new Error(`the ${profile} mock exited with ${code}`)));
-    child.stdout?.on('data', (chunk: Buffer) => {
-      banner += chunk.toString();
-      if (!banner.includes('Ready. Press Ctrl+C to stop.')) return;
-      const spawnToReady = performance.now() - spawned;
-      clearTimeout(timer);
-      child.stdout?.removeAllListeners('data');
-      child.stdout?.resume();
-      const match = /listening on (http:\/\/\S+) \(ready in (\d+) ms\)/.exec(banner);
-      if (!match || child.pid === undefined) return reject(new Error(`unexpected banner: ${banner}`));
-      resolve({ profile, child, url: match[1], spawnToReady, readyIn: Number(match[2]), rssAfterStart: rssMB(child.pid) });
-    });
-  });
+async function startMock(profile: Profile, config: string): Promise<Started> {
+  const ready = await startReady(RUNTIMES.tsx, ['--port', '0', '--profile', profile, '--config', config]);
+  return { ...ready, profile, rssAfterStart: rssMB(ready.child.pid as number) };
 }
 
 async function main(): Promise<void> {

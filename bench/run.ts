@@ -16,9 +16,15 @@ import { gsrnCheckDigit } from '../mock/domain/model.js';
  * machine hits all of them alike; each figure is the median of the rounds.
  */
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
+/** The mock as the checkout runs it (`npm start`: TypeScript through tsx), and as the package and the container run it (dist/, plain node). */
+export const RUNTIMES = {
+  tsx: [process.execPath, '--import', 'tsx', 'cli/grex-harness.ts'],
+  compiled: [process.execPath, 'dist/cli/grex-harness.js'],
+} as const;
 export const ROUND_S = Number(process.env.BENCH_ROUND_S ?? 3);
 export const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
 export const CONNECTIONS = 64;
+const START_ROUNDS = 5;
 
 export interface Target {
   name: string;
@@ -106,6 +112,81 @@ export function wrk(binary: string, target: Target, seconds: number): Run {
   return run;
 }
 
+export interface Ready {
+  child: ChildProcess;
+  url: string;
+  /** Spawn to the "Ready" line, ms. */
+  spawnToReady: number;
+  /** What the banner says: ready in N ms (inside the process). */
+  readyIn: number;
+}
+
+/** Starts `grex-harness mock` with `args` and resolves at its "Ready" line, timed from the spawn. */
+export function startReady(runtime: readonly string[], args: string[]): Promise<Ready> {
+  const spawned = performance.now();
+  const child = spawn(runtime[0], [...runtime.slice(1), 'mock', ...args], { cwd: ROOT, stdio: ['ignore', 'pipe', 'inherit'] });
+  return new Promise((resolve, reject) => {
+    let banner = '';
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`grex-harness mock ${args.join(' ')} did not start in 60 s`));
+    }, 60_000);
+    child.once('exit', (code) => reject(new Error(`grex-harness mock ${args.join(' ')} exited with ${code}`)));
+    child.stdout?.on('data', (chunk: Buffer) => {
+      banner += chunk.toString();
+      if (!banner.includes('Ready. Press Ctrl+C to stop.')) return;
+      const spawnToReady = performance.now() - spawned;
+      clearTimeout(timer);
+      child.stdout?.removeAllListeners('data');
+      child.stdout?.resume();
+      const match = /listening on (http:\/\/\S+) \(ready in (\d+) ms\)/.exec(banner);
+      if (!match) return reject(new Error(`unexpected banner: ${banner}`));
+      resolve({ child, url: match[1], spawnToReady, readyIn: Number(match[2]) });
+    });
+  });
+}
+
+/** `npm run build`: the compiled tool the bench runs beside the tsx one is this checkout's. */
+function build(): void {
+  const built = spawnSync(process.execPath, ['--import', 'tsx', 'scripts/build.ts'], { cwd: ROOT, stdio: ['ignore', 'ignore', 'inherit'] });
+  if (built.status !== 0) throw new Error('npm run build failed');
+}
+
+/** Spawn to Ready for each runtime, `rounds` starts each, interleaved; medians, ms. */
+async function startUp(rounds: number): Promise<Record<keyof typeof RUNTIMES, { spawnToReady: number; readyIn: number }>> {
+  const times = { tsx: [] as Ready[], compiled: [] as Ready[] };
+  for (let round = 0; round < rounds; round++) {
+    for (const runtime of ['tsx', 'compiled'] as const) {
+      const ready = await startReady(RUNTIMES[runtime], ['--port', '0']);
+      ready.child.kill('SIGTERM');
+      times[runtime].push(ready);
+    }
+  }
+  const summary = (list: Ready[]) => ({ spawnToReady: median(list.map((ready) => ready.spawnToReady)), readyIn: median(list.map((ready) => ready.readyIn)) });
+  return { tsx: summary(times.tsx), compiled: summary(times.compiled) };
+}
+
+/**
+ * One function made per request, through tsx and compiled (bench/closure-cost.ts
+ * run both ways, `rounds` times each, interleaved): ns per request more than
+ * the same memo in plain statements; medians.
+ */
+function closureCost(rounds: number): Record<keyof typeof RUNTIMES, number> {
+  const compiled = join(scratch, 'closure-cost');
+  const tsc = spawnSync(process.execPath, [join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc'), join(ROOT, 'bench', 'closure-cost.ts'), '--outDir', compiled, '--target', 'ES2022', '--module', 'NodeNext', '--moduleResolution', 'NodeNext', '--types', 'node', '--skipLibCheck'], { cwd: ROOT, encoding: 'utf8' });
+  if (tsc.status !== 0) throw new Error(`tsc bench/closure-cost.ts: ${tsc.stdout}${tsc.stderr}`);
+  const costs = { tsx: [] as number[], compiled: [] as number[] };
+  const commands = { tsx: ['--import', 'tsx', join(ROOT, 'bench', 'closure-cost.ts')], compiled: [join(compiled, 'closure-cost.js')] };
+  for (let round = 0; round < rounds; round++) {
+    for (const runtime of ['tsx', 'compiled'] as const) {
+      const run = spawnSync(process.execPath, commands[runtime], { cwd: ROOT, encoding: 'utf8' });
+      const { closureNs, plainNs } = JSON.parse(run.stdout) as { closureNs: number; plainNs: number };
+      costs[runtime].push(closureNs - plainNs);
+    }
+  }
+  return { tsx: median(costs.tsx), compiled: median(costs.compiled) };
+}
+
 export async function tokenFor(mock: (path: string) => string, user: string): Promise<string> {
   const reply = await fetch(mock('/__admin/token'), { method: 'POST', body: JSON.stringify({ user }) });
   return ((await reply.json()) as { access_token: string }).access_token;
@@ -163,13 +244,17 @@ export const median = (values: number[]): number => [...values].sort((a, b) => a
 async function main(): Promise<void> {
   scratch = mkdtempSync(join(tmpdir(), 'grex-bench-'));
   const binary = ensureWrk();
+  build();
+  // On a quiet machine, before any server runs: start-up and the closure A/B, each runtime beside the other.
+  const startUpTimes = await startUp(START_ROUNDS);
+  const closures = closureCost(START_ROUNDS);
   const { contracts } = loadContracts();
   const files: Record<string, string> = {};
   for (const name of ['management', 'transaction']) {
     files[name] = join(scratch, `${name}.json`);
     writeFileSync(files[name], JSON.stringify(contracts.find((entry) => entry.name === name)?.doc));
   }
-  const ports = { raw: 4701, prismManagement: 4702, prismTransaction: 4703, mock: 4704, bare: 4705, noCors: 4706 };
+  const ports = { raw: 4701, prismManagement: 4702, prismTransaction: 4703, mock: 4704, bare: 4705, noCors: 4706, compiled: 4707 };
   // The mock as users run it (firewall and fair use on), its limits raised so that the load is not refused; and the same pipeline with both off.
   const raised = join(scratch, 'raised.json');
   writeFileSync(raised, JSON.stringify({ fairUse: { limits: [{ requests: 1_000_000_000, windowSeconds: 60 }] } }));
@@ -179,10 +264,11 @@ async function main(): Promise<void> {
     raw: start(process.execPath, ['--import', 'tsx', 'bench/raw-server.ts', String(ports.raw)]),
     prismManagement: start(prism, ['mock', '-v', 'silent', '-h', '127.0.0.1', '-p', String(ports.prismManagement), files.management]),
     prismTransaction: start(prism, ['mock', '-v', 'silent', '-h', '127.0.0.1', '-p', String(ports.prismTransaction), files.transaction]),
-    mock: start(process.execPath, ['--import', 'tsx', 'cli/grex-harness.ts', 'mock', '--port', String(ports.mock), '--config', raised]),
-    bare: start(process.execPath, ['--import', 'tsx', 'cli/grex-harness.ts', 'mock', '--port', String(ports.bare), '--firewall', 'off', '--fair-use', 'off']),
+    mock: start(RUNTIMES.tsx[0], [...RUNTIMES.tsx.slice(1), 'mock', '--port', String(ports.mock), '--config', raised]),
+    bare: start(RUNTIMES.tsx[0], [...RUNTIMES.tsx.slice(1), 'mock', '--port', String(ports.bare), '--firewall', 'off', '--fair-use', 'off']),
     // As users run it but without the CORS headers on every answer: what they cost a GET.
-    noCors: start(process.execPath, ['--import', 'tsx', 'cli/grex-harness.ts', 'mock', '--port', String(ports.noCors), '--config', raised, '--cors', 'off']),
+    noCors: start(RUNTIMES.tsx[0], [...RUNTIMES.tsx.slice(1), 'mock', '--port', String(ports.noCors), '--config', raised, '--cors', 'off']),
+    compiled: start(RUNTIMES.compiled[0], [...RUNTIMES.compiled.slice(1), 'mock', '--port', String(ports.compiled), '--config', raised]),
   };
   await Promise.all([
     ready(url(ports.raw)),
@@ -191,6 +277,7 @@ async function main(): Promise<void> {
     ready(url(ports.mock, '/__admin/health')),
     ready(url(ports.bare, '/__admin/health')),
     ready(url(ports.noCors, '/__admin/health')),
+    ready(url(ports.compiled, '/__admin/health')),
   ]);
 
   const mock = (path: string): string => url(ports.mock, path);
@@ -208,12 +295,33 @@ async function main(): Promise<void> {
   const { file: bareSerials } = await serialsOf(bare, 'bare-serials.txt');
   const bareToken = await tokenFor(bare, 'eolien-trader');
   const noCorsToken = await tokenFor((path) => url(ports.noCors, path), 'eolien-trader');
+  const compiled = (path: string): string => url(ports.compiled, path);
+  const { file: compiledSerials } = await serialsOf(compiled, 'compiled-serials.txt');
+  const compiledToken = await tokenFor(compiled, 'eolien-trader');
   const sample = join(scratch, 'transfer.json');
   writeFileSync(sample, JSON.stringify({ fromAccountNumber: from, toAccountNumber: to, bundles: [{ startCertificateId: '10000000000000000001', endCertificateId: '10000000000000000001' }] }));
   // Certificates already moved by earlier runs; in-flight requests at a run's end may have used a few more.
   let used = 0;
-  let bareUsed = 0;
   const account = '643003000000000002';
+  /** GET account and POST transfer on another of the mock's servers; each transfer moves a certificate that never moved. */
+  const mockTargets = (label: string, port: number, pid: number | undefined, bearer: string, serialsFile: string): Target[] => {
+    let moved = 0;
+    return [
+      {
+        name: `GET account   ${label}`,
+        pid,
+        url: url(port, `/managementapi/AH/managementapi/Accounts/${account}`),
+        args: () => ['-H', `Authorization: Bearer ${bearer}`, '-H', 'Accept: application/json', '-H', 'User-Agent: grex-bench'],
+      },
+      {
+        name: `POST transfer ${label}`,
+        pid,
+        url: url(port),
+        args: () => ['-s', 'bench/transfer.lua', '--', '/transactionapi/AH/transactionapi/Transfers', bearer, from, to, serialsFile, String(moved)],
+        ran: (requests) => (moved += requests + 2 * CONNECTIONS),
+      },
+    ];
+  };
   const auth = ['-H', `Authorization: Bearer ${token}`, '-H', 'Accept: application/json', '-H', 'User-Agent: grex-bench'];
   const targets: Target[] = [
     { name: 'GET account   raw node:http', url: url(ports.raw), args: () => auth, pid: pids.raw },
@@ -228,25 +336,14 @@ async function main(): Promise<void> {
       args: () => ['-s', 'bench/transfer.lua', '--', '/transactionapi/AH/transactionapi/Transfers', token, from, to, serials, String(used)],
       ran: (requests) => (used += requests + 2 * CONNECTIONS),
     },
-    {
-      name: 'GET account   gateway off',
-      pid: pids.bare,
-      url: url(ports.bare, `/managementapi/AH/managementapi/Accounts/${account}`),
-      args: () => ['-H', `Authorization: Bearer ${bareToken}`, '-H', 'Accept: application/json', '-H', 'User-Agent: grex-bench'],
-    },
+    ...mockTargets('gateway off', ports.bare, pids.bare, bareToken, bareSerials),
     {
       name: 'GET account   CORS off',
       pid: pids.noCors,
       url: url(ports.noCors, `/managementapi/AH/managementapi/Accounts/${account}`),
       args: () => ['-H', `Authorization: Bearer ${noCorsToken}`, '-H', 'Accept: application/json', '-H', 'User-Agent: grex-bench'],
     },
-    {
-      name: 'POST transfer gateway off',
-      pid: pids.bare,
-      url: url(ports.bare),
-      args: () => ['-s', 'bench/transfer.lua', '--', '/transactionapi/AH/transactionapi/Transfers', bareToken, from, to, bareSerials, String(bareUsed)],
-      ran: (requests) => (bareUsed += requests + 2 * CONNECTIONS),
-    },
+    ...mockTargets('compiled', ports.compiled, pids.compiled, compiledToken, compiledSerials),
   ];
   process.stdout.write(`grex-harness bench: wrk -t1 -c${CONNECTIONS}, ${ROUNDS} interleaved rounds of ${ROUND_S} s after a 1 s warm-up each, 127.0.0.1\n`);
   process.stdout.write(`(${available} certificates available for single-certificate transfers)\n\n`);
@@ -291,6 +388,30 @@ async function main(): Promise<void> {
       );
     }
   }
+  // The same mock, as the checkout runs it (tsx) and as the package and the container run it (compiled).
+  process.stdout.write('\nThe mock through tsx (npm start) and compiled (dist/, the package, the container), same flags:\n');
+  const rows: [string, string, string, string][] = [
+    ['start-up, spawn to Ready', `${(startUpTimes.tsx.spawnToReady / 1000).toFixed(2)} s`, `${(startUpTimes.compiled.spawnToReady / 1000).toFixed(2)} s`, `median of ${START_ROUNDS}`],
+    ['start-up, "ready in" (in process)', `${(startUpTimes.tsx.readyIn / 1000).toFixed(2)} s`, `${(startUpTimes.compiled.readyIn / 1000).toFixed(2)} s`, ''],
+  ];
+  for (const kind of ['GET account  ', 'POST transfer']) {
+    const tsx = rps(`${kind} grex-harness`);
+    const built = rps(`${kind} compiled`);
+    rows.push([`${kind.trim()}, req/s`, `${Math.round(tsx)}`, `${Math.round(built)}`, `compiled ${((100 * built) / tsx).toFixed(0)}% of tsx`]);
+    const tsxCpu = cpuPerRequest(`${kind} grex-harness`);
+    const builtCpu = cpuPerRequest(`${kind} compiled`);
+    if (!Number.isNaN(tsxCpu)) rows.push([`${kind.trim()}, CPU µs/req`, tsxCpu.toFixed(0), builtCpu.toFixed(0), '']);
+  }
+  const getCpu = cpuPerRequest('GET account   compiled');
+  rows.push([
+    'one closure per request (A/B)',
+    `${closures.tsx.toFixed(0)} ns`,
+    `${closures.compiled.toFixed(0)} ns`,
+    Number.isNaN(getCpu) ? '' : `${((100 * closures.tsx) / cpuPerRequest('GET account   grex-harness') / 1000).toFixed(1)}% / ${((100 * closures.compiled) / getCpu / 1000).toFixed(2)}% of a GET's CPU`,
+  ]);
+  const header: [string, string, string, string] = ['', 'tsx', 'compiled', ''];
+  const widths = header.map((_, column) => Math.max(...[header, ...rows].map((row) => row[column].length)));
+  for (const row of [header, ...rows]) process.stdout.write(`  ${row.map((cell, column) => (column === 0 || column === 3 ? cell.padEnd(widths[column]) : cell.padStart(widths[column]))).join('  ')}\n`);
   if (used > available) process.stdout.write(`note: the transfer runs needed ${used} certificates but ${available} were available; later transfers were refused\n`);
 }
 

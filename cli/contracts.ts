@@ -1,74 +1,51 @@
 import { mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { compareDocuments, type OperationDifference } from '../contracts/lib/diff.js';
 import { loadContracts } from '../contracts/lib/load.js';
 import { PulledError, readPulledDocuments } from '../contracts/lib/pulled.js';
-
-export const CONTRACTS_HELP = `  contracts Read G-REX's own API documents and compare them with the contracts.
-            pull: fetch each API's swagger.json ({BaseURI}/v{n}/swagger.json,
-            manual chapter 5), one request each, keep it as it came (original/)
-            with its source and date (pull.json), and convert Swagger 2.0 to
-            OpenAPI 3.0 beside it.
-              grex-harness contracts pull --target demo|prod|URL [--out DIR]
-              --target T   demo, prod, or the URL of a server with the APIs
-              --out DIR    folder (default reports/contracts-pulled/<target>)
-              --timeout S  time limit per request in seconds (default 30)
-              --max-wait S longest Retry-After to wait out after a 429
-                           (default 120); a longer one stops the pull
-            Exit: 0 all six pulled, 1 some failed (each says why), 2 usage.
-            diff: the pulled documents (or swagger.json files saved by hand
-            in DIR) against the contracts, operation by operation: paths and
-            methods, parameters, bodies (fields, types, required, enums),
-            statuses and responseCode values, each classed breaking for a
-            client or not.
-              grex-harness contracts diff DIR [--format text|json]
-            Exit: 0 nothing breaking, 1 breaking differences, 2 usage or an
-            unreadable folder.
-            Serve the pulled documents: grex-harness mock --contracts DIR.
-`;
+import { command, flag, type Values } from './command.js';
 
 const fail = (message: string): number => {
   process.stderr.write(`grex-harness contracts: ${message}\n`);
   return 2;
 };
 
-function options(args: string[], spec: NonNullable<ParseArgsConfig['options']>): { values: Record<string, string | boolean | undefined>; positionals: string[] } | string {
-  try {
-    const { values, positionals } = parseArgs({ args, options: spec, allowPositionals: true });
-    return { values: values as Record<string, string | boolean | undefined>, positionals };
-  } catch (error) {
-    return `${(error as Error).message.split('\n')[0]} (grex-harness help)`;
-  }
-}
-
-const seconds = (text: string | undefined, min: number, max: number): number | null => {
-  const value = Number(text);
-  return text !== undefined && text.trim() !== '' && Number.isFinite(value) && value >= min && value <= max ? value : null;
-};
-
 /** The six G-REX APIs of the contracts: name and documentation version. */
 const grexApis = () => loadContracts().contracts.filter((contract) => contract.grex.postmanVariable);
 
-async function pull(args: string[]): Promise<number> {
-  const parsed = options(args, { target: { type: 'string' }, out: { type: 'string' }, timeout: { type: 'string', default: '30' }, 'max-wait': { type: 'string', default: '120' } });
-  if (typeof parsed === 'string') return fail(parsed);
-  if (parsed.positionals.length) return fail(`pull takes no arguments, got "${parsed.positionals.join(' ')}"`);
-  const targetText = parsed.values.target as string | undefined;
-  if (!targetText) return fail('pull needs --target: demo, prod or a URL such as http://127.0.0.1:4600');
+const PULL_FLAGS = {
+  target: flag.required('T', 'demo, prod, or the URL of a server with the APIs', 'demo, prod or a URL such as http://127.0.0.1:4600'),
+  out: flag.text('DIR', 'folder (default reports/contracts-pulled/<target>)'),
+  timeout: flag.seconds('time limit per request in seconds (default 30)', { min: 0.001, max: 3600, fallback: 30 }),
+  'max-wait': flag.seconds('longest Retry-After to wait out after a 429\n(default 120); a longer one stops the pull', { min: 0, max: 86_400, fallback: 120 }),
+};
+
+export const contractsPullCommand = command({
+  name: 'contracts pull',
+  summary:
+    "Fetch each API's swagger.json ({BaseURI}/v{n}/swagger.json, manual\nchapter 5), one request each, keep it as it came (original/) with its\nsource and date (pull.json), and convert Swagger 2.0 to OpenAPI 3.0\nbeside it. Then: contracts diff DIR, mock --contracts DIR.",
+  usage: '--target demo|prod|URL [--out DIR] [--timeout S] [--max-wait S]',
+  flags: PULL_FLAGS,
+  exits: [
+    [0, 'all six pulled'],
+    [1, 'some failed (each says why)'],
+    [2, 'usage error'],
+  ],
+  run: (values) => pull(values),
+});
+
+async function pull(values: Values<typeof PULL_FLAGS>): Promise<number> {
   // Loaded here only: the HTTP client and the proxy's targets are not needed to start the mock.
   const [{ resolveTarget }, { pullContracts }] = await Promise.all([import('../grader/proxy.js'), import('../contracts/lib/pull.js')]);
-  const target = resolveTarget(targetText);
+  const target = resolveTarget(values.target);
   if (typeof target === 'string') return fail(target);
-  const timeout = seconds(parsed.values.timeout as string, 0.001, 3600);
-  if (timeout === null) return fail(`--timeout must be a number of seconds above 0, got "${parsed.values.timeout}"`);
-  const maxWait = seconds(parsed.values['max-wait'] as string, 0, 86_400);
-  if (maxWait === null) return fail(`--max-wait must be a number of seconds from 0 to 86400, got "${parsed.values['max-wait']}"`);
-  const out = resolve((parsed.values.out as string | undefined) ?? join('reports', 'contracts-pulled', target.name.replace(/^https?:\/\//, '').replace(/[^A-Za-z0-9.-]+/g, '-')));
+  const timeout = values.timeout;
+  const maxWait = values['max-wait'];
+  const out = resolve(values.out ?? join('reports', 'contracts-pulled', target.name.replace(/^https?:\/\//, '').replace(/[^A-Za-z0-9.-]+/g, '-')));
   mkdirSync(out, { recursive: true });
   const apis = grexApis().map((contract) => contract.grex);
   process.stdout.write(`Pulling ${apis.length} swagger.json documents from ${target.api} into ${out}\n`);
-  const manifest = await pullContracts({ origin: target.api, target: targetText, apis, out, timeoutMs: timeout * 1000, maxWaitMs: maxWait * 1000, log: (line) => process.stdout.write(`  ${line}\n`) });
+  const manifest = await pullContracts({ origin: target.api, target: values.target, apis, out, timeoutMs: timeout * 1000, maxWaitMs: maxWait * 1000, log: (line) => process.stdout.write(`  ${line}\n`) });
   const pulled = manifest.documents.length;
   process.stdout.write(
     pulled
@@ -111,13 +88,28 @@ function diffText(dir: string, apis: ApiDiff[], notPulled: string[]): string {
   return `${lines.join('\n')}\n`;
 }
 
-async function diff(args: string[]): Promise<number> {
-  const parsed = options(args, { format: { type: 'string', default: 'text' } });
-  if (typeof parsed === 'string') return fail(parsed);
-  const format = parsed.values.format;
-  if (format !== 'text' && format !== 'json') return fail(`--format must be text or json, got "${format}"`);
-  if (parsed.positionals.length !== 1) return fail('diff needs one folder: grex-harness contracts diff DIR (what contracts pull wrote, or swagger.json files saved by hand)');
-  const dir = parsed.positionals[0];
+const DIFF_FLAGS = {
+  format: flag.choice('F', 'text (default) or json', ['text', 'json'], 'text'),
+};
+
+export const contractsDiffCommand = command({
+  name: 'contracts diff',
+  summary:
+    'The pulled documents (or swagger.json files saved by hand in DIR)\nagainst the contracts, operation by operation: paths and methods,\nparameters, bodies (fields, types, required, enums), statuses and\nresponseCode values, each classed breaking for a client or not.',
+  usage: 'DIR [--format text|json]',
+  flags: DIFF_FLAGS,
+  positionals: true,
+  exits: [
+    [0, 'nothing breaking'],
+    [1, 'breaking differences'],
+    [2, 'usage error or an unreadable folder'],
+  ],
+  run: (values, { positionals }) => diff(values, positionals),
+});
+
+async function diff({ format }: Values<typeof DIFF_FLAGS>, positionals: string[]): Promise<number> {
+  if (positionals.length !== 1) return fail('diff needs one folder: grex-harness contracts diff DIR (what contracts pull wrote, or swagger.json files saved by hand)');
+  const dir = positionals[0];
   const contracts = grexApis();
   let documents;
   try {
@@ -154,25 +146,4 @@ async function diff(args: string[]): Promise<number> {
     process.stdout.write(diffText(dir, apis, notPulled));
   }
   return breaking ? 1 : 0;
-}
-
-/** `grex-harness contracts pull|diff`. */
-export async function contractsCommand(args: string[]): Promise<number> {
-  const [sub, ...rest] = args;
-  switch (sub) {
-    case 'pull':
-      return pull(rest);
-    case 'diff':
-      return diff(rest);
-    case 'help':
-    case '--help':
-    case '-h':
-      process.stdout.write(CONTRACTS_HELP);
-      return 0;
-    case undefined:
-      process.stderr.write(`grex-harness contracts: pull or diff?\n\n${CONTRACTS_HELP}`);
-      return 2;
-    default:
-      return fail(`unknown subcommand "${sub}": pull or diff (grex-harness contracts --help)`);
-  }
 }

@@ -1,219 +1,147 @@
 #!/usr/bin/env -S npx tsx
 import { readFileSync } from 'node:fs';
-import { parseArgs } from 'node:util';
 import { codeCatalogue, formatCatalogue } from '../contracts/lib/codes.js';
 import { loadContracts } from '../contracts/lib/load.js';
+import { VERSION } from '../contracts/lib/release.js';
 import { docsPath } from '../mock/docs.js';
+import { TENANTS } from '../mock/app.js';
 import { fairUseSettings, faults as faultSettings, firewallSettings } from '../mock/admin.js';
 import { DEFAULT_FAIR_USE } from '../mock/fairuse.js';
 import { DEFAULT_FIREWALL } from '../mock/firewall.js';
 import { startMock } from '../mock/server.js';
-import { CERTIFY_HELP, GRADE_HELP, certifyCommand, gradeCommand } from '../grader/commands.js';
-import { loadServedContracts, servedSummary } from '../contracts/lib/served.js';
-import { PulledError } from '../contracts/lib/pulled.js';
-import { CONTRACTS_HELP, contractsCommand } from './contracts.js';
+import { certifyCommand, gradeCommand } from '../grader/commands.js';
+import { proxyCommand } from '../grader/proxy-command.js';
 import { HOST_NAMES } from '../mock/tls.js';
 import { b2cHost } from '../mock/identity.js';
-import { TENANTS } from '../mock/app.js';
+import { loadServedContracts, servedSummary } from '../contracts/lib/served.js';
+import { PulledError } from '../contracts/lib/pulled.js';
+import { contractsDiffCommand, contractsPullCommand } from './contracts.js';
+import { postmanCommand } from './postman.js';
+import { command, commandHelp, flag, listing, logFlag, runCommand, type Command, type Values } from './command.js';
+import { JsonLog, STOP_GRACE_MS, bannerStream, stopSignal } from './log.js';
 
-const HELP = `grex-harness: a contract-driven G-REX mock and conformance harness
+const MOCK_FLAGS = {
+  port: flag.integer('N', 'port (default: $PORT or 4600; 0 picks a free one)', { min: 0, max: 65535, fallback: 4600, env: 'PORT' }),
+  host: flag.text('H', 'address to listen on (default: $GREX_HOST or 127.0.0.1;\n0.0.0.0 for every interface, as the container does)', '127.0.0.1', 'GREX_HOST'),
+  profile: flag.choice('P', 'fixtures: default, or large (10k accounts,\n100k bundles, 200 organisations)', ['default', 'large'], 'default'),
+  seed: flag.integer('N', 'fixture seed (default 20251105)', { min: 0, max: 2 ** 31 - 1 }),
+  'self-check': flag.switch('validate every response against its contract;\na mismatch answers 500 and is printed'),
+  'journal-size': flag.integer('N', 'exchanges kept in memory (default 10000)', { min: 0, max: 10_000_000, fallback: 10_000 }),
+  'journal-mb': flag.integer('N', 'memory those may take, in MiB (default 64);\nthe oldest exchanges go first', { min: 1, max: 4096, fallback: 64 }),
+  'journal-file': flag.text('F', 'also append every exchange to F (NDJSON); flushed\nwhen the mock stops on SIGINT or SIGTERM'),
+  'max-body': flag.integer('N', 'largest request body in bytes (default 1048576)', { min: 1, max: 1 << 30, fallback: 1_048_576 }),
+  'write-latency': flag.integer(
+    'MS',
+    'answer writes to the six APIs after MS ms\n(default 0), as a registry that takes time: a\nclient that sends a write before the previous\nanswer (manual 1.3.2) then shows in the journal',
+    { min: 0, max: 60_000, fallback: 0 },
+  ),
+  clock: flag.text(
+    'T',
+    'start the clock at T (ISO-8601) or "now"; by default\nat the fixtures\' epoch, 2026-11-02T08:00:00Z.\nUse "now" when a client library checks token\ntimes against the machine\'s clock',
+  ),
+  firewall: flag.choice(
+    'P',
+    'the gateway firewall: realistic (default: Content-\nType and Content-Length only with a body), strict\n(all five headers of manual 1.3.1 always), or off',
+    ['realistic', 'strict', 'off'],
+    'realistic',
+  ),
+  'firewall-header': flag.onOff('name the rule in x-grex-firewall-rule\n(off answers exactly as G-REX: no hint)', true),
+  'fair-use': flag.onOff('100 requests a minute and 500 an hour per account\nholder (manual 1.2); default on', true),
+  config: flag.text('F', 'JSON {"firewall": {...}, "fairUse": {...}}: the\nsettings of GET|POST /__admin/firewall and\n/__admin/fairuse (limits, blocks, overrides)'),
+  tls: flag.switch(
+    "hosts mode: HTTPS with certificates for the real\nhost names (eexfrancedemoapi.grexel.com,\ngcrfdemo.b2clogin.com, their PROD twins,\nlocalhost) from a local authority it prints;\nthe banner gives the base URIs at those names.\nEach API host name takes its own tenant's\ntokens only (DEMO gcrfdemo, PROD gcrfr)",
+  ),
+  cors: flag.onOff('CORS for browser clients: preflights answered,\nAccess-Control-Allow-* on every answer (default\non; off answers as G-REX might: unknown)', true),
+  contracts: flag.text(
+    'DIR',
+    "serve G-REX's own documents (grex-harness contracts\npull, or swagger.json files saved by hand) instead\nof the reconstructed contracts, API by API: their\noperations that the contracts have keep the mock's\nhandlers (renamed fields mapped both ways), the\nothers answer from their examples; the banner\nlists which is which",
+  ),
+  log: logFlag,
+  fault: flag.repeated(
+    'JSON',
+    'test only, repeatable: make the mock wrong on\npurpose, to show a suite or grader catches it:\n{"kind":"set-field"|"remove-field","operationId"?,\n"status"?,"field":"a.b","value"?}, {"kind":\n"wrong-code","operationId"?,"when"?,"code"}, or\n{"kind":"skip-rule","rule":"header-accept"}\n(also GET|POST|DELETE /__admin/faults)',
+  ),
+};
+
+const mockCommand = command({
+  name: 'mock',
+  summary: 'Start the mock registry: the six G-REX APIs at their real paths,\ntheir documentation (Swagger UI, swagger.json), /__admin.',
+  flags: MOCK_FLAGS,
+  exits: [
+    [0, 'stopped by SIGINT or SIGTERM (answers in flight finished, journal file flushed)'],
+    [1, 'an unexpected error (the port is taken, ...)'],
+    [2, 'usage error: an unknown flag, a bad value or settings file (one line on stderr)'],
+  ],
+  run: (values) => mock(values),
+});
+
+const codesCommand = command({
+  name: 'codes',
+  summary: 'Print the response-code catalogue derived from the contracts.',
+  flags: { format: flag.choice('F', 'table (default), markdown, csv or json', ['table', 'markdown', 'csv', 'json'], 'table') },
+  exits: [
+    [0, 'printed'],
+    [2, 'usage error'],
+  ],
+  run: ({ format }) => {
+    process.stdout.write(formatCatalogue(codeCatalogue(loadContracts()), format));
+    return 0;
+  },
+});
+
+/** Every command, in the order `grex-harness help` lists them. A new command is one declaration added here. */
+const COMMANDS: Command[] = [mockCommand, codesCommand, postmanCommand, proxyCommand, contractsPullCommand, contractsDiffCommand, certifyCommand, gradeCommand];
+
+const HELP = `grex-harness ${VERSION}: a contract-driven G-REX mock and conformance harness
 
 Usage: grex-harness <command> [options]
 
 Commands:
-  mock      Start the mock registry: the six G-REX APIs at their real paths,
-            their documentation (Swagger UI, swagger.json), /__admin.
-              --port N          port (default: $PORT or 4600; 0 picks a free one)
-              --host H          address to listen on (default 127.0.0.1)
-              --profile P       fixtures: default, or large (10k accounts,
-                                100k bundles, 200 organisations)
-              --seed N          fixture seed (default 20251105)
-              --self-check      validate every response against its contract;
-                                a mismatch answers 500 and is printed
-              --journal-size N  exchanges kept in memory (default 10000)
-              --journal-mb N    memory those may take, in MiB (default 64);
-                                the oldest exchanges go first
-              --journal-file F  also append every exchange to F (NDJSON)
-              --max-body N      largest request body in bytes (default 1048576)
-              --write-latency MS  answer writes to the six APIs after MS ms
-                                (default 0), as a registry that takes time: a
-                                client that sends a write before the previous
-                                answer (manual 1.3.2) then shows in the journal
-              --clock T         start the clock at T (ISO-8601) or "now"; by default
-                                at the fixtures' epoch, 2026-11-02T08:00:00Z.
-                                Use "now" when a client library checks token
-                                times against the machine's clock
-              --firewall P      the gateway firewall: realistic (default: Content-
-                                Type and Content-Length only with a body), strict
-                                (all five headers of manual 1.3.1 always), or off
-              --firewall-header on|off  name the rule in x-grex-firewall-rule
-                                (off answers exactly as G-REX: no hint)
-              --fair-use on|off 100 requests a minute and 500 an hour per account
-                                holder (manual 1.2); default on
-              --cors on|off     let pages of any origin call the mock: preflights
-                                answered, Access-Control-Allow-* on every answer
-                                (default on); off answers as G-REX may (its CORS
-                                behaviour is unknown): no such headers
-              --config F        JSON {"firewall": {...}, "fairUse": {...}}: the
-                                settings of GET|POST /__admin/firewall and
-                                /__admin/fairuse (limits, blocks, overrides)
-              --tls             hosts mode: HTTPS with certificates for the real
-                                host names (eexfrancedemoapi.grexel.com,
-                                gcrfdemo.b2clogin.com, their PROD twins,
-                                localhost) from a local authority it prints;
-                                the banner gives the base URIs at those names.
-                                Each API host name takes its own tenant's
-                                tokens only (DEMO gcrfdemo, PROD gcrfr)
-              --contracts DIR   serve G-REX's own documents (grex-harness contracts
-                                pull, or swagger.json files saved by hand) instead
-                                of the reconstructed contracts, API by API: their
-                                operations that the contracts have keep the mock's
-                                handlers (renamed fields mapped both ways), the
-                                others answer from their examples; the banner
-                                lists which is which
-              --fault JSON      test only, repeatable: make the mock wrong on
-                                purpose, to show a suite or grader catches it:
-                                {"kind":"set-field"|"remove-field","operationId"?,
-                                "status"?,"field":"a.b","value"?}, {"kind":
-                                "wrong-code","operationId"?,"when"?,"code"}, or
-                                {"kind":"skip-rule","rule":"header-accept"}
-                                (also GET|POST|DELETE /__admin/faults)
-  codes     Print the response-code catalogue derived from the contracts.
-              --format F   table (default), markdown, csv or json
-  postman   Export each contract as a Postman collection wired to the manual's
-            environment variables ({{BaseURI...API}}, {{Token}}, {{B2CHost}}):
-            no host is written in a collection, the environments say where
-            requests go. For the mock: an environment per example user (one
-            folder per user in each collection; the token comes from the mock's
-            /__admin/token by itself), the B2C token environments of both tenants
-            (App. 2 and 5) and the token use cases (App. 3), defects fixed. It
-            prints what it wrote and the newman commands that run it.
-              --out DIR      output folder (default reports/postman)
-              --base-url U   the mock's URL (default http://127.0.0.1:$PORT, or
-                             port 4600)
-              --target T     mock (default), or demo / prod: environments for
-                             G-REX's DEMO or PROD hosts and B2C tenant instead
-                             (only when asked for by name)
-  proxy     Sit between a client and G-REX: forward its calls, journal them as
-            the mock does, check requests and the target's answers against the
-            contracts (answers that disagree are contract drift), and hold back
-            calls that would break fair use.
-              --target T        demo, prod, or a URL serving both the APIs and
-                                B2C (e.g. a mock standing in for DEMO); required
-              --port N          port (default 4700; 0 picks a free one)
-              --host H          address to listen on (default 127.0.0.1)
-              --journal-file F  also append every exchange to F (NDJSON), tokens
-                                and secrets redacted (claims kept)
-              --journal-size N  exchanges kept in memory (default 10000)
-              --drift-file F    write the drift report (JSON) to F on exit
-              --fair-use on|off hold back calls past the limits (default on)
-              --limits JSON     the windows, default
-                                [{"requests":100,"windowSeconds":60},
-                                 {"requests":500,"windowSeconds":3600}]
-              --max-wait S      longest hold-back in seconds (default 120); past
-                                it the proxy answers 429 (x-grex-proxy: held)
-              --timeout S       upstream time limit in seconds (default 30): 504
-              --contracts DIR   check against G-REX's own documents (grex-harness
-                                contracts pull) instead of the reconstructed ones
-            GET /__proxy/journal (?format=har), /__proxy/drift, /__proxy/health.
-${CONTRACTS_HELP}${CERTIFY_HELP}${GRADE_HELP}  help      Show this text.
+${COMMANDS.map(listing).join('')}  help      Show this text; grex-harness help <command> (or <command> --help):
+            one command's flags and exit codes.
+  --version Print the version (of the tool and of the contracts it serves).
 `;
 
 async function main(argv: string[]): Promise<number> {
-  const [command = 'help', ...rest] = argv;
-  switch (command) {
-    case 'mock':
-      return mock(rest);
-    case 'codes':
-      return codes(rest);
-    case 'postman':
-      return (await import('./postman.js')).postmanCommand(rest);
-    case 'certify':
-      return certifyCommand(rest);
-    case 'grade':
-      return gradeCommand(rest);
-    case 'proxy':
-      return (await import('../grader/proxy-command.js')).proxyCommand(rest);
-    case 'contracts':
-      return contractsCommand(rest);
-    case 'help':
-    case '--help':
-    case '-h':
-      process.stdout.write(HELP);
-      return 0;
-    default:
-      process.stderr.write(`grex-harness: unknown command "${command}"\n\n${HELP}`);
-      return 2;
-  }
-}
-
-async function mock(args: string[]): Promise<number> {
-  const { values } = parseArgs({
-    args,
-    options: {
-      port: { type: 'string' },
-      host: { type: 'string', default: '127.0.0.1' },
-      profile: { type: 'string', default: 'default' },
-      seed: { type: 'string' },
-      'self-check': { type: 'boolean', default: false },
-      'journal-size': { type: 'string', default: '10000' },
-      'journal-mb': { type: 'string', default: '64' },
-      'journal-file': { type: 'string' },
-      'max-body': { type: 'string', default: '1048576' },
-      'write-latency': { type: 'string', default: '0' },
-      tls: { type: 'boolean', default: false },
-      clock: { type: 'string' },
-      firewall: { type: 'string', default: 'realistic' },
-      'firewall-header': { type: 'string', default: 'on' },
-      'fair-use': { type: 'string', default: 'on' },
-      cors: { type: 'string', default: 'on' },
-      config: { type: 'string' },
-      fault: { type: 'string', multiple: true },
-      contracts: { type: 'string' },
-      help: { type: 'boolean' },
-    },
-  });
-  if (values.help) {
-    process.stdout.write(HELP);
+  const [name = 'help', ...rest] = argv;
+  if (name === '--version') {
+    process.stdout.write(`${VERSION}\n`);
     return 0;
   }
-  const integer = (name: string, text: string | undefined, min: number, max: number): number | string => {
-    const value = Number(text);
-    return Number.isInteger(value) && value >= min && value <= max ? value : `grex-harness mock: --${name} must be an integer from ${min} to ${max}, got "${text}"\n`;
-  };
-  const checks = {
-    port: integer('port', String(values.port ?? process.env.PORT ?? 4600), 0, 65535),
-    seed: values.seed === undefined ? 0 : integer('seed', values.seed, 0, 2 ** 31 - 1),
-    journal: integer('journal-size', values['journal-size'], 0, 10_000_000),
-    journalMb: integer('journal-mb', values['journal-mb'], 1, 4096),
-    writeLatency: integer('write-latency', values['write-latency'], 0, 60_000),
-    body: integer('max-body', values['max-body'], 1, 1 << 30),
-  };
-  for (const check of Object.values(checks)) {
-    if (typeof check === 'string') {
-      process.stderr.write(check);
-      return 2;
-    }
+  if (name === 'help' || name === '--help' || name === '-h') {
+    const topic = COMMANDS.find((candidate) => candidate.name === rest.join(' '));
+    const group = COMMANDS.filter((candidate) => candidate.name.startsWith(`${rest[0]} `));
+    process.stdout.write(topic ? commandHelp(topic) : group.length ? group.map(listing).join('') : HELP);
+    return 0;
   }
-  if (values.profile !== 'default' && values.profile !== 'large') {
-    process.stderr.write(`grex-harness mock: --profile must be default or large, got "${values.profile}"\n`);
+  // A command of two words (`contracts pull`): the first names the group, the second the command.
+  const group = COMMANDS.filter((candidate) => candidate.name.startsWith(`${name} `));
+  if (group.length) {
+    const [sub, ...after] = rest;
+    const chosen = group.find((candidate) => candidate.name === `${name} ${sub}`);
+    if (chosen) return runCommand(chosen, after);
+    const names = group.map((candidate) => candidate.name.slice(name.length + 1)).join(' or ');
+    if (sub === '--help' || sub === '-h') {
+      process.stdout.write(group.map(listing).join(''));
+      return 0;
+    }
+    process.stderr.write(sub === undefined ? `grex-harness ${name}: ${names}?\n\n${group.map(listing).join('')}` : `grex-harness ${name}: unknown subcommand "${sub}": ${names} (grex-harness ${name} --help)\n`);
     return 2;
   }
+  const chosen = COMMANDS.find((candidate) => candidate.name === name);
+  if (!chosen) {
+    process.stderr.write(`grex-harness: unknown command "${name}"; grex-harness help lists the commands (${COMMANDS.map((candidate) => candidate.name).join(', ')})\n`);
+    return 2;
+  }
+  return runCommand(chosen, rest);
+}
+
+async function mock(values: Values<typeof MOCK_FLAGS>): Promise<number> {
   const clockStart = values.clock === undefined ? undefined : values.clock === 'now' ? Date.now() : /^\d{4}-\d{2}-\d{2}T/.test(values.clock) ? Date.parse(values.clock) : Number.NaN;
   if (clockStart !== undefined && Number.isNaN(clockStart)) {
     process.stderr.write(`grex-harness mock: --clock must be "now" or an ISO-8601 instant such as 2026-11-02T08:00:00Z, got "${values.clock}"\n`);
     return 2;
   }
-  const choice = (name: string, value: string | undefined, allowed: string[]): string | null => {
-    if (value !== undefined && allowed.includes(value)) return value;
-    process.stderr.write(`grex-harness mock: --${name} must be ${allowed.join(' or ')}, got "${value}"\n`);
-    return null;
-  };
-  const firewall = choice('firewall', values.firewall, ['strict', 'realistic', 'off']);
-  const firewallHeader = choice('firewall-header', values['firewall-header'], ['on', 'off']);
-  const fairUse = choice('fair-use', values['fair-use'], ['on', 'off']);
-  const cors = choice('cors', values.cors, ['on', 'off']);
-  if (!firewall || !firewallHeader || !fairUse || !cors) return 2;
   let settings: { firewall?: object; fairUse?: object } = {};
   if (values.config) {
     try {
@@ -235,27 +163,27 @@ async function mock(args: string[]): Promise<number> {
   const running = await startMock({
     contracts,
     clockStart,
-    port: checks.port as number,
-    host: values.host ?? '127.0.0.1',
+    port: values.port,
+    host: values.host,
     profile: values.profile,
-    seed: values.seed === undefined ? undefined : (checks.seed as number),
-    selfCheck: values['self-check'] ?? false,
-    journalCapacity: checks.journal as number,
-    writeLatencyMs: checks.writeLatency as number,
-    journalMaxBytes: (checks.journalMb as number) * 1024 * 1024,
+    seed: values.seed,
+    selfCheck: values['self-check'],
+    journalCapacity: values['journal-size'],
+    writeLatencyMs: values['write-latency'],
+    journalMaxBytes: values['journal-mb'] * 1024 * 1024,
     journalSpillFile: values['journal-file'],
-    maxBodyBytes: checks.body as number,
-    tls: values.tls ?? false,
-    firewall: { ...DEFAULT_FIREWALL, enabled: firewall !== 'off', profile: firewall === 'strict' ? 'strict' : 'realistic', diagnostics: firewallHeader === 'on' },
-    fairUse: { ...DEFAULT_FAIR_USE, enabled: fairUse === 'on' },
-    cors: cors === 'on',
+    maxBodyBytes: values['max-body'],
+    tls: values.tls,
+    firewall: { ...DEFAULT_FIREWALL, enabled: values.firewall !== 'off', profile: values.firewall === 'strict' ? 'strict' : 'realistic', diagnostics: values['firewall-header'] },
+    fairUse: { ...DEFAULT_FAIR_USE, enabled: values['fair-use'] },
+    cors: values.cors,
   });
   // A settings file refines the flags, checked as the admin API checks the same settings; so are faults.
   type Apply = (app: typeof running.app, body: Buffer) => { status: number; body?: unknown };
   const parts: [Apply, unknown, string][] = [
     [firewallSettings, settings.firewall, `--config ${values.config}`],
     [fairUseSettings, settings.fairUse, `--config ${values.config}`],
-    ...(values.fault ?? []).map((text): [Apply, unknown, string] => [faultSettings, text, `--fault ${text}`]),
+    ...values.fault.map((text): [Apply, unknown, string] => [faultSettings, text, `--fault ${text}`]),
   ];
   for (const [apply, part, source] of parts) {
     if (part === undefined) continue;
@@ -273,7 +201,9 @@ async function mock(args: string[]): Promise<number> {
   const at = (host: string): string => (running.caFile ? `https://${host}${port ? `:${port}` : ''}` : running.url);
   const demo = TENANTS.find((tenant) => tenant.environment === 'DEMO') as (typeof TENANTS)[number];
   const home = at(demo.apiHost);
-  const lines = [`grex-harness mock listening on ${running.url} (ready in ${Math.round(performance.now() - started)} ms)`];
+  const readyMs = Math.round(performance.now() - started);
+  const log = values.log === 'json' ? new JsonLog('mock') : undefined;
+  const lines = [`grex-harness mock listening on ${running.url} (ready in ${readyMs} ms)`];
   for (const tenant of running.caFile ? TENANTS : [demo]) {
     const which = running.caFile ? ` for ${tenant.environment}, ${tenant.apiHost},` : '';
     lines.push('', `Postman environment${which} (manual Appendix 1/4 variable names):`);
@@ -298,9 +228,10 @@ async function mock(args: string[]): Promise<number> {
     `Registry: ${app.registry.organizations.size} organisations, ${app.registry.accounts.size} accounts, ${app.registry.bundles.size} bundles; clock at ${app.clock.iso()} (${values.profile} profile).`,
     `Firewall: ${app.firewall.config.enabled ? `${app.firewall.config.profile}${app.firewall.config.diagnostics ? ', rule named in x-grex-firewall-rule' : ''}` : 'off'}; fair use: ${
       app.fairUse.config.enabled ? app.fairUse.config.limits.map((limit) => `${limit.requests} per ${limit.windowSeconds} s`).join(', ') : 'off'
-    } (GET ${running.url}/__admin/firewall, /__admin/fairuse); CORS: ${cors === 'on' ? 'any origin' : 'off'}.`,
+    } (GET ${running.url}/__admin/firewall, /__admin/fairuse); CORS: ${values.cors ? 'any origin' : 'off'}.`,
     ...servedSummary(app.contracts),
     ...(app.faults.active ? [`TEST-ONLY FAULTS ON: ${JSON.stringify(app.faults.all)} (DELETE ${running.url}/__admin/faults)`] : []),
+    `Contracts: release ${VERSION}, the info.version of every swagger.json.`,
     `Users (${users.length} active; all: GET ${running.url}/__admin/users), e.g.:`,
   );
   for (const user of users.slice(0, 4)) lines.push(`  ${user.username.padEnd(40)} ${user.roles.join(', ')}`);
@@ -322,25 +253,32 @@ async function mock(args: string[]): Promise<number> {
     '',
     'Ready. Press Ctrl+C to stop.',
   );
-  process.stdout.write(`${lines.join('\n')}\n`);
-  const stop = (): void => {
-    void running.close().then(() => process.exit(0));
-  };
-  process.once('SIGINT', stop);
-  process.once('SIGTERM', stop);
-  return new Promise<number>(() => undefined);
-}
-
-function codes(args: string[]): number {
-  const { values } = parseArgs({ args, options: { format: { type: 'string', default: 'table' } } });
-  const format = values.format as 'table' | 'markdown' | 'json' | 'csv';
-  if (!['table', 'markdown', 'json', 'csv'].includes(format)) {
-    process.stderr.write(`grex-harness codes: --format must be table, markdown, csv or json\n`);
-    return 2;
+  bannerStream(log).write(`${lines.join('\n')}\n`);
+  if (log) {
+    log.write('start', {
+      version: VERSION,
+      url: running.url,
+      readyMs,
+      profile: values.profile,
+      clock: app.clock.iso(),
+      firewall: app.firewall.config,
+      fairUse: app.fairUse.config,
+      journalFile: values['journal-file'],
+      baseUris: Object.fromEntries(app.contracts.contracts.flatMap((contract) => (contract.grex.postmanVariable ? [[contract.grex.postmanVariable, `${running.url}/${contract.grex.api}`]] : []))),
+    });
+    app.journal.observe(log.exchange);
   }
-  process.stdout.write(formatCatalogue(codeCatalogue(loadContracts()), format));
+  const signal = await stopSignal();
+  await running.close(STOP_GRACE_MS);
+  await log?.shutdown({ signal, journalFile: values['journal-file'] });
   return 0;
 }
+
+// `grex-harness codes | head`: a reader that stops early ends the command, quietly.
+process.stdout.on('error', (error: NodeJS.ErrnoException) => {
+  if (error.code !== 'EPIPE') throw error;
+  process.exit(0);
+});
 
 main(process.argv.slice(2)).then(
   (code) => {

@@ -1,32 +1,45 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join, relative, resolve, sep } from 'node:path';
-import { parseArgs } from 'node:util';
 import { describeUser, exampleUsers } from '../contracts/lib/examples.js';
 import { loadContracts } from '../contracts/lib/load.js';
 import { ANONYMOUS_FOLDER, grexEnvironment, toPostman } from '../contracts/lib/postman.js';
-import { TARGETS } from '../grader/proxy.js';
 import { TENANTS } from '../mock/app.js';
 import { b2cEnvironment, tokenCollection } from '../mock/b2c/postman.js';
+import { command, flag, type Values } from './command.js';
 
 function fail(message: string): number {
   process.stderr.write(`grex-harness postman: ${message}\n`);
   return 2;
 }
 
-export async function postmanCommand(args: string[]): Promise<number> {
-  let values;
-  try {
-    ({ values } = parseArgs({ args, options: { out: { type: 'string', default: 'reports/postman' }, 'base-url': { type: 'string' }, target: { type: 'string', default: 'mock' } } }));
-  } catch (error) {
-    return fail((error as Error).message);
-  }
-  const target = values.target ?? 'mock';
-  if (target !== 'mock' && target !== 'demo' && target !== 'prod') return fail(`--target must be mock, demo or prod, got "${target}"`);
+const POSTMAN_FLAGS = {
+  out: flag.text('DIR', 'output folder (default reports/postman)', 'reports/postman'),
+  'base-url': flag.text('U', 'the mock\'s origin for the environments (default\nhttp://127.0.0.1:$PORT, or :4600)'),
+  target: flag.choice('T', "mock (default): environments for the mock, one per\nexample user; demo or prod: G-REX's DEMO or PROD\nhosts and B2C tenant instead (only when asked for\nby name)", ['mock', 'demo', 'prod'], 'mock'),
+};
+
+export const postmanCommand = command({
+  name: 'postman',
+  summary:
+    "Export each contract as a Postman collection wired to the manual's\nenvironment variables ({{BaseURI...API}}, {{Token}}), with a folder per\nexample user, the environments to run them (the mock's by default),\nthe B2C token environments (App. 2 and 5) and the token use cases\n(App. 3), defects fixed; prints how to run them with newman.",
+  flags: POSTMAN_FLAGS,
+  exits: [
+    [0, 'written (each file printed, then the newman commands)'],
+    [1, 'a file could not be written'],
+    [2, 'usage error'],
+  ],
+  run: (values) => postman(values),
+});
+
+async function postman(values: Values<typeof POSTMAN_FLAGS>): Promise<number> {
+  const target = values.target;
   if (target !== 'mock' && values['base-url'] !== undefined) return fail('--base-url is the mock\'s address: give it with --target mock (the default), not with --target demo or prod');
   const base = (values['base-url'] ?? `http://127.0.0.1:${process.env.PORT || 4600}`).replace(/\/+$/, '');
   if (!/^https?:\/\/[^/]+$/.test(base)) return fail(`--base-url must be an origin such as http://127.0.0.1:4600, got "${values['base-url']}"`);
 
-  const out = resolve(values.out ?? 'reports/postman');
+  // Loaded here only: the proxy (and its HTTP client) is not needed to start the mock.
+  const { TARGETS } = await import('../grader/proxy.js');
+  const out = resolve(values.out);
   mkdirSync(out, { recursive: true });
   const shown = (file: string): string => {
     const path = relative(process.cwd(), join(out, file));

@@ -1,6 +1,5 @@
 import { mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { PulledError } from '../contracts/lib/pulled.js';
 import { loadServedContracts } from '../contracts/lib/served.js';
 import { clientEnvironment, runClient, startCertifyMock, type ClientRun } from './certify.js';
@@ -8,42 +7,8 @@ import { gradeJournal, type GradeReport } from './grade.js';
 import { JournalError } from './journal-reader.js';
 import { parseFormats, removeFromRun, writeReports, type Format } from './report/write.js';
 import { summaryText } from './report/summary.js';
-
-export const GRADE_HELP = `  grade     Grade a saved journal (NDJSON of the mock's --journal-file or
-            GET /__admin/journal, the proxy's, or HAR) against the client rules:
-            headers, paging, rates, back-off, writes, sign-in, contracts.
-              grex-harness grade <journal> [--out DIR] [--format F]
-              --out DIR    report folder (default reports/grade/<timestamp>)
-              --format F   all (default) or a list of text,json,junit,allure,html
-              --contracts DIR  grade against G-REX's own documents (as the
-                           mock served them with --contracts DIR)
-            Exit: 0 every error rule passed, 1 a rule failed, 2 usage error or
-            unreadable journal (a malformed line is named by its number), 4 no
-            rule failed but no request to the six APIs is in the journal
-            (nothing to grade: not a pass).
-`;
-
-export const CERTIFY_HELP = `  certify   Start a fresh mock (fair use and firewall on, as G-REX), run a
-            client's command with the environment a G-REX client expects (the
-            manual's BaseURI... variables, B2C settings, RefreshToken, Username,
-            Password), wait for it, grade its traffic, write the reports.
-              grex-harness certify [options] -- <command> [args...]
-              --timeout S  seconds the client may run (default 120)
-              --user U     fixture user whose refresh token it gets
-                           (default eolien-trader)
-              --tenant T   gcrfdemo (default) or gcrfr
-              --out DIR    report folder (default reports/certify/<timestamp>)
-              --format F   as for grade
-              --contracts DIR  the mock serves G-REX's own documents (as
-                           mock --contracts) and the traffic is graded
-                           against them
-            Each run replaces the reports, journal and log a previous run left
-            in --out: it grades its own traffic only.
-            Exit: 0 passed, 1 a rule failed, 2 usage error, 3 the client timed
-            out, crashed or exited non-zero (its traffic is graded all the same),
-            4 no rule failed but the client sent no request to the six APIs
-            (nothing to certify: not a pass).
-`;
+import { command, flag, type Values } from '../cli/command.js';
+import type { ContractSet } from '../contracts/lib/load.js';
 
 const stamp = (): string => new Date().toISOString().replace(/[:.]/g, '-');
 
@@ -56,36 +21,60 @@ const exitCode = (report: GradeReport): number => {
   return report.reason ? EXIT_NO_API_TRAFFIC : 0;
 };
 
+/** `--contracts DIR`: G-REX's own documents, or why they cannot be read; undefined without the flag. */
+async function servedContracts(command: string, dir: string | undefined): Promise<ContractSet | undefined | number> {
+  if (dir === undefined) return undefined;
+  try {
+    return await loadServedContracts(dir);
+  } catch (error) {
+    if (error instanceof PulledError) return fail(command, `--contracts ${dir}: ${error.message}`);
+    throw error;
+  }
+}
+
 function fail(command: string, message: string): number {
   process.stderr.write(`grex-harness ${command}: ${message}\n`);
   return 2;
 }
 
-function parse(command: string, args: string[], options: NonNullable<ParseArgsConfig['options']>): { values: Record<string, string | boolean | undefined>; positionals: string[] } | string {
-  try {
-    const { values, positionals } = parseArgs({ args, options, allowPositionals: true });
-    return { values: values as Record<string, string | boolean | undefined>, positionals };
-  } catch (error) {
-    return `${(error as Error).message.split('\n')[0]} (grex-harness help ${command})`;
-  }
-}
+const FORMATS_HELP = 'all (default) or a list of text,json,junit,allure,html';
 
-export async function gradeCommand(args: string[]): Promise<number> {
-  const parsed = parse('grade', args, { out: { type: 'string' }, format: { type: 'string' }, contracts: { type: 'string' } });
-  if (typeof parsed === 'string') return fail('grade', parsed);
-  const formats = parseFormats(parsed.values.format as string | undefined);
+const GRADE_FLAGS = {
+  out: flag.text('DIR', 'report folder (default reports/grade/<timestamp>)'),
+  format: flag.text('F', FORMATS_HELP),
+  contracts: flag.text('DIR', "grade against G-REX's own documents (as the mock\nserved them with --contracts DIR)"),
+};
+
+export const gradeCommand = command({
+  name: 'grade',
+  summary:
+    "Grade a saved journal (NDJSON of the mock's --journal-file or\nGET /__admin/journal, the proxy's, or HAR) against the client rules:\nheaders, paging, rates, back-off, writes, sign-in, contracts.",
+  usage: '<journal> [--out DIR] [--format F] [--contracts DIR]',
+  flags: GRADE_FLAGS,
+  positionals: true,
+  exits: [
+    [0, 'every error rule passed'],
+    [1, 'a rule failed'],
+    [2, 'usage error or unreadable journal (a malformed line is named by its number)'],
+    [EXIT_NO_API_TRAFFIC, 'no rule failed but no request to the six APIs is in the journal\n(nothing to grade: not a pass)'],
+  ],
+  run: (values, { positionals }) => grade(values, positionals),
+});
+
+async function grade(parsed: Values<typeof GRADE_FLAGS>, positionals: string[]): Promise<number> {
+  const formats = parseFormats(parsed.format);
   if (typeof formats === 'string') return fail('grade', formats);
-  if (parsed.positionals.length !== 1) return fail('grade', `give one journal file, e.g. grex-harness grade reports/certify/<run>/journal.ndjson${parsed.positionals.length ? ` (got ${parsed.positionals.length})` : ''}`);
+  if (positionals.length !== 1) return fail('grade', `give one journal file, e.g. grex-harness grade reports/certify/<run>/journal.ndjson${positionals.length ? ` (got ${positionals.length})` : ''}`);
+  const contracts = await servedContracts('grade', parsed.contracts);
+  if (typeof contracts === 'number') return contracts;
   let report: GradeReport;
   try {
-    const contracts = parsed.values.contracts === undefined ? undefined : await loadServedContracts(parsed.values.contracts as string);
-    report = await gradeJournal(parsed.positionals[0], contracts);
+    report = await gradeJournal(positionals[0], contracts);
   } catch (error) {
     if (error instanceof JournalError) return fail('grade', error.message);
-    if (error instanceof PulledError) return fail('grade', `--contracts ${parsed.values.contracts}: ${error.message}`);
     throw error;
   }
-  const out = resolve((parsed.values.out as string | undefined) ?? join('reports', 'grade', stamp()));
+  const out = resolve(parsed.out ?? join('reports', 'grade', stamp()));
   writeReports(report, out, formats);
   process.stdout.write(`${summaryText(report)}Reports: ${out}\n`);
   return exitCode(report);
@@ -104,33 +93,43 @@ function describeRun(run: ClientRun): string {
   }
 }
 
-export async function certifyCommand(args: string[]): Promise<number> {
-  const split = args.indexOf('--');
-  const own = split < 0 ? args : args.slice(0, split);
-  const command = split < 0 ? [] : args.slice(split + 1);
-  const parsed = parse('certify', own, {
-    timeout: { type: 'string', default: '120' },
-    user: { type: 'string', default: 'eolien-trader' },
-    tenant: { type: 'string', default: 'gcrfdemo' },
-    out: { type: 'string' },
-    format: { type: 'string' },
-    contracts: { type: 'string' },
-  });
-  if (typeof parsed === 'string') return fail('certify', parsed);
-  if (parsed.positionals.length) return fail('certify', `put the client's command after "--": grex-harness certify [options] -- ${parsed.positionals.join(' ')}`);
+const CERTIFY_FLAGS = {
+  timeout: flag.seconds('seconds the client may run (default 120)', { min: 1, max: 86_400, fallback: 120 }),
+  user: flag.text('U', 'fixture user whose refresh token it gets\n(default eolien-trader)', 'eolien-trader'),
+  tenant: flag.text('T', 'gcrfdemo (default) or gcrfr', 'gcrfdemo'),
+  out: flag.text('DIR', 'report folder (default reports/certify/<timestamp>)'),
+  format: flag.text('F', FORMATS_HELP),
+  contracts: flag.text('DIR', "the mock serves G-REX's own documents (as mock\n--contracts) and the traffic is graded against them"),
+};
+
+export const certifyCommand = command({
+  name: 'certify',
+  summary:
+    "Start a fresh mock (fair use and firewall on, as G-REX), run a\nclient's command with the environment a G-REX client expects (the\nmanual's BaseURI... variables, B2C settings, RefreshToken, Username,\nPassword), wait for it, grade its traffic, write the reports.",
+  usage: '[options] -- <command> [args...]',
+  flags: CERTIFY_FLAGS,
+  positionals: true,
+  passThrough: true,
+  exits: [
+    [0, 'passed'],
+    [1, 'a rule failed'],
+    [2, 'usage error'],
+    [3, 'the client timed out, crashed or exited non-zero (its traffic is\ngraded all the same)'],
+    [EXIT_NO_API_TRAFFIC, 'no rule failed but the client sent no request to the six APIs\n(nothing to certify: not a pass)'],
+  ],
+  notes: 'Each run replaces the reports, journal and log a previous run left in\n--out: it grades its own traffic only.',
+  run: (values, { positionals, passThrough }) => certify(values, positionals, passThrough),
+});
+
+async function certify(parsed: Values<typeof CERTIFY_FLAGS>, positionals: string[], command: string[]): Promise<number> {
+  if (positionals.length) return fail('certify', `put the client's command after "--": grex-harness certify [options] -- ${positionals.join(' ')}`);
   if (!command.length || !command[0]) return fail('certify', 'no client command: grex-harness certify [options] -- <command> [args...]');
-  const timeout = Number(parsed.values.timeout);
-  if (!Number.isFinite(timeout) || timeout <= 0 || timeout > 86_400) return fail('certify', `--timeout must be a number of seconds from 1 to 86400, got "${parsed.values.timeout}"`);
-  const formats: Format[] | string = parseFormats(parsed.values.format as string | undefined);
+  const timeout = parsed.timeout;
+  const formats: Format[] | string = parseFormats(parsed.format);
   if (typeof formats === 'string') return fail('certify', formats);
-  let contracts;
-  try {
-    contracts = parsed.values.contracts === undefined ? undefined : await loadServedContracts(parsed.values.contracts as string);
-  } catch (error) {
-    if (error instanceof PulledError) return fail('certify', `--contracts ${parsed.values.contracts}: ${error.message}`);
-    throw error;
-  }
-  const out = resolve((parsed.values.out as string | undefined) ?? join('reports', 'certify', stamp()));
+  const contracts = await servedContracts('certify', parsed.contracts);
+  if (typeof contracts === 'number') return contracts;
+  const out = resolve(parsed.out ?? join('reports', 'certify', stamp()));
   mkdirSync(out, { recursive: true });
   const journal = join(out, 'journal.ndjson');
   // The mock appends to its journal file: a reused --out would grade the last run's traffic with this one's.
@@ -141,11 +140,11 @@ export async function certifyCommand(args: string[]): Promise<number> {
   try {
     let env: Record<string, string>;
     try {
-      env = await clientEnvironment(mock, parsed.values.user as string, parsed.values.tenant as string);
+      env = await clientEnvironment(mock, parsed.user, parsed.tenant);
     } catch (error) {
       return fail('certify', (error as Error).message);
     }
-    process.stderr.write(`grex-harness certify: mock at ${mock.url}; running ${command.join(' ')} as ${parsed.values.user} (time limit ${timeout} s)\n`);
+    process.stderr.write(`grex-harness certify: mock at ${mock.url}; running ${command.join(' ')} as ${parsed.user} (time limit ${timeout} s)\n`);
     run = await runClient(command, env, out, timeout);
   } finally {
     await mock.close();

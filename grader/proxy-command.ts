@@ -1,56 +1,53 @@
 import { writeFileSync } from 'node:fs';
-import { parseArgs } from 'node:util';
 import { PulledError } from '../contracts/lib/pulled.js';
 import { loadServedContracts } from '../contracts/lib/served.js';
 import { TENANTS } from '../mock/app.js';
-import { resolveTarget, startProxy } from './proxy.js';
 import { MANUAL_LIMITS, type FairUseLimit } from '../mock/fairuse.js';
 import { parseLimits } from './proxy-fairuse.js';
+import { command, flag, logFlag, type Values } from '../cli/command.js';
+import { JsonLog, STOP_GRACE_MS, bannerStream, stopSignal } from '../cli/log.js';
 
 const fail = (message: string): number => {
   process.stderr.write(`grex-harness proxy: ${message}\n`);
   return 2;
 };
 
+const PROXY_FLAGS = {
+  target: flag.required('T', 'demo, prod, or a URL serving both the APIs and\nB2C (e.g. a mock standing in for DEMO); required', 'demo, prod or a URL such as http://127.0.0.1:4600'),
+  port: flag.integer('N', 'port (default 4700; 0 picks a free one)', { min: 0, max: 65535, fallback: 4700 }),
+  host: flag.text('H', 'address to listen on (default 127.0.0.1)', '127.0.0.1'),
+  'journal-file': flag.text('F', 'also append every exchange to F (NDJSON), tokens\nand secrets redacted (claims kept)'),
+  'journal-size': flag.integer('N', 'exchanges kept in memory (default 10000)', { min: 0, max: 10_000_000, fallback: 10_000 }),
+  'drift-file': flag.text('F', 'write the drift report (JSON) to F on exit'),
+  'fair-use': flag.onOff('hold back calls past the limits (default on)', true),
+  limits: flag.text('JSON', 'the windows, default\n[{"requests":100,"windowSeconds":60},\n {"requests":500,"windowSeconds":3600}]'),
+  'max-wait': flag.seconds('longest hold-back in seconds (default 120); past\nit the proxy answers 429 (x-grex-proxy: held)', { min: 0, max: 86_400, fallback: 120 }),
+  timeout: flag.seconds('upstream time limit in seconds (default 30): 504', { min: 0.001, max: 3600, fallback: 30 }),
+  contracts: flag.text('DIR', 'check against G-REX\'s own documents (grex-harness\ncontracts pull) instead of the reconstructed contracts'),
+  log: logFlag,
+};
+
+export const proxyCommand = command({
+  name: 'proxy',
+  summary:
+    'Sit between a client and G-REX: forward its calls, journal them as\nthe mock does, check requests and the target\'s answers against the\ncontracts (answers that disagree are contract drift), and hold back\ncalls that would break fair use.\nGET /__proxy/journal (?format=har), /__proxy/drift, /__proxy/health.',
+  flags: PROXY_FLAGS,
+  exits: [
+    [0, 'stopped by SIGINT or SIGTERM (calls in flight finished, journal and\ndrift files written)'],
+    [1, 'the drift file could not be written, or an unexpected error'],
+    [2, 'usage error, or the port cannot be listened on'],
+  ],
+  run: (values) => runProxy(values),
+});
+
 /** `grex-harness proxy`: runs until SIGINT or SIGTERM, then writes the drift report and prints its summary. */
-export async function proxyCommand(args: string[]): Promise<number> {
-  let values;
-  try {
-    ({ values } = parseArgs({
-      args,
-      options: {
-        target: { type: 'string' },
-        port: { type: 'string', default: '4700' },
-        host: { type: 'string', default: '127.0.0.1' },
-        'journal-file': { type: 'string' },
-        'journal-size': { type: 'string', default: '10000' },
-        'drift-file': { type: 'string' },
-        'fair-use': { type: 'string', default: 'on' },
-        limits: { type: 'string' },
-        'max-wait': { type: 'string', default: '120' },
-        timeout: { type: 'string', default: '30' },
-        contracts: { type: 'string' },
-      },
-    }));
-  } catch (error) {
-    return fail((error as Error).message);
-  }
-  if (!values.target) return fail('--target is required: demo, prod or a URL such as http://127.0.0.1:4600');
+async function runProxy(values: Values<typeof PROXY_FLAGS>): Promise<number> {
+  // Loaded here only: `grex-harness mock` starts without the proxy's HTTP client.
+  const { resolveTarget, startProxy } = await import('./proxy.js');
   const target = resolveTarget(values.target);
   if (typeof target === 'string') return fail(target);
-  const number = (text: string, min: number, max: number, integer: boolean): number | null => {
-    const value = Number(text);
-    return text.trim() !== '' && Number.isFinite(value) && value >= min && value <= max && (!integer || Number.isInteger(value)) ? value : null;
-  };
-  const port = number(values.port, 0, 65535, true);
-  if (port === null) return fail(`--port must be an integer from 0 to 65535, got "${values.port}"`);
-  const journalSize = number(values['journal-size'], 0, 10_000_000, true);
-  if (journalSize === null) return fail(`--journal-size must be an integer from 0 to 10000000, got "${values['journal-size']}"`);
-  const maxWait = number(values['max-wait'], 0, 86_400, false);
-  if (maxWait === null) return fail(`--max-wait must be a number of seconds from 0 to 86400, got "${values['max-wait']}"`);
-  const timeout = number(values.timeout, 0.001, 3600, false);
-  if (timeout === null) return fail(`--timeout must be a number of seconds above 0, got "${values.timeout}"`);
-  if (values['fair-use'] !== 'on' && values['fair-use'] !== 'off') return fail(`--fair-use must be on or off, got "${values['fair-use']}"`);
+  const port = values.port;
+  const maxWait = values['max-wait'];
   let limits: readonly FairUseLimit[] = MANUAL_LIMITS;
   if (values.limits !== undefined) {
     const parsed = parseLimits(values.limits);
@@ -71,10 +68,10 @@ export async function proxyCommand(args: string[]): Promise<number> {
       target,
       port,
       host: values.host,
-      fairUse: values['fair-use'] === 'on' ? { limits, maxWaitMs: maxWait * 1000 } : null,
-      journalCapacity: journalSize,
+      fairUse: values['fair-use'] ? { limits, maxWaitMs: maxWait * 1000 } : null,
+      journalCapacity: values['journal-size'],
       journalFile: values['journal-file'],
-      timeoutMs: timeout * 1000,
+      timeoutMs: values.timeout * 1000,
       contracts,
     });
   } catch (error) {
@@ -102,25 +99,26 @@ export async function proxyCommand(args: string[]): Promise<number> {
     '',
     'Ready. Press Ctrl+C to stop.',
   );
-  process.stdout.write(`${lines.join('\n')}\n`);
+  const log = values.log === 'json' ? new JsonLog('proxy') : undefined;
+  bannerStream(log).write(`${lines.join('\n')}\n`);
+  if (log) {
+    log.write('start', { url: running.url, target, fairUse: running.holdBack ? { limits, maxWaitSeconds: maxWait } : null, journalFile: values['journal-file'] });
+    running.journal.observe(log.exchange);
+  }
 
-  const stop = (): void => {
-    void (async () => {
-      await running.close();
-      let code = 0;
-      if (values['drift-file']) {
-        try {
-          writeFileSync(values['drift-file'], `${JSON.stringify(running.drift.report(), null, 2)}\n`);
-        } catch (error) {
-          process.stderr.write(`grex-harness proxy: cannot write --drift-file ${values['drift-file']}: ${(error as Error).message}\n`);
-          code = 1;
-        }
-      }
-      process.stdout.write(`\n${running.journal.recorded} exchanges journaled.\n${running.drift.summary()}\n`);
-      process.exit(code);
-    })();
-  };
-  process.once('SIGINT', stop);
-  process.once('SIGTERM', stop);
-  return new Promise<number>(() => undefined);
+  const signal = await stopSignal();
+  await running.close(STOP_GRACE_MS);
+  let code = 0;
+  if (values['drift-file']) {
+    try {
+      writeFileSync(values['drift-file'], `${JSON.stringify(running.drift.report(), null, 2)}\n`);
+    } catch (error) {
+      process.stderr.write(`grex-harness proxy: cannot write --drift-file ${values['drift-file']}: ${(error as Error).message}\n`);
+      code = 1;
+    }
+  }
+  const { checked, drifted } = running.drift.report();
+  if (log) await log.shutdown({ signal, drift: { checked, drifted }, journalFile: values['journal-file'], driftFile: values['drift-file'] });
+  else process.stdout.write(`\n${running.journal.recorded} exchanges journaled.\n${running.drift.summary()}\n`);
+  return code;
 }

@@ -4,6 +4,7 @@ import { Readable } from 'node:stream';
 import { brotliDecompressSync, gunzipSync, inflateSync } from 'node:zlib';
 import { Agent, request as forward, type Dispatcher } from 'undici';
 import { loadContracts, type ContractSet } from '../contracts/lib/load.js';
+import { closeServer } from '../mock/close-server.js';
 import { Journal, originOf, toHar, type Decision, type Exchange } from '../mock/journal.js';
 import { createContractChecker } from './contract-check.js';
 import { DriftLog } from './proxy-drift.js';
@@ -56,7 +57,8 @@ export interface RunningProxy {
   journal: Journal;
   drift: DriftLog;
   holdBack: HoldBack | null;
-  close(): Promise<void>;
+  /** Stops the proxy; `graceMs` lets calls under way finish first (default: none). */
+  close(graceMs?: number): Promise<void>;
 }
 
 /** B2C's paths start with the directory: `/{tenant}.onmicrosoft.com/...`. */
@@ -353,11 +355,8 @@ export async function startProxy(options: ProxyOptions): Promise<RunningProxy> {
     journal,
     drift,
     holdBack,
-    close: async () => {
-      await new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        server.closeAllConnections();
-      });
+    close: async (graceMs = 0) => {
+      await closeServer(server, graceMs);
       await agent.close();
       await journal.close();
     },

@@ -172,6 +172,7 @@ export class Journal {
   private bytes = 0;
   private total = 0;
   private spill: WriteStream | undefined;
+  private observer: ((exchange: Exchange) => void) | undefined;
   private readonly strings = new Interner(4 * 1024 * 1024, 8192);
   private readonly recentLists: (readonly string[])[] = [];
   private readonly recentAnswerHeaders: Record<string, string | number>[] = [];
@@ -221,6 +222,7 @@ export class Journal {
   record(exchange: Exchange, rawHeaders: string[]): void {
     this.total++;
     if (this.spill) this.spill.write(`${JSON.stringify(normalized(exchange, rawHeaders))}\n`);
+    if (this.observer) this.observer(exchange);
     const capacity = this.slots;
     if (capacity === 0) return;
     // UTF-16 code units, two bytes each, and a little for the slot around them.
@@ -339,8 +341,16 @@ export class Journal {
     this.total = 0;
   }
 
+  /** Each exchange as it is recorded, for a log that follows the traffic (`--log json`); one observer. */
+  observe(observer: ((exchange: Exchange) => void) | undefined): void {
+    this.observer = observer;
+  }
+
+  /** Flushes and closes the spill file; an exchange recorded later (an answer still under way) is kept in memory only. */
   close(): Promise<void> {
-    return new Promise((resolve) => (this.spill ? this.spill.end(resolve) : resolve()));
+    const spill = this.spill;
+    this.spill = undefined;
+    return new Promise((resolve) => (spill ? spill.end(resolve) : resolve()));
   }
 }
 

@@ -4,6 +4,7 @@ import type { AddressInfo } from 'node:net';
 import { loadContracts, type ContractSet } from '../contracts/lib/load.js';
 import { DEFAULT_CONFIG, MockApp, type MockConfig } from './app.js';
 import { handlers as domainHandlers } from './handlers/index.js';
+import { closeServer } from './close-server.js';
 import { answerOversizedHeads, HEAD_LIMIT_BYTES } from './head-limit.js';
 import { HOST_NAMES, hostsModeCertificates } from './tls.js';
 import type { Handler } from './handlers/kit.js';
@@ -24,7 +25,8 @@ export interface RunningMock {
   url: string;
   /** In hosts mode, the certificate authority a client must trust. */
   caFile?: string;
-  close(): Promise<void>;
+  /** Stops the mock; `graceMs` lets answers under way finish first (default: none, closed at once). */
+  close(graceMs?: number): Promise<void>;
 }
 
 /** Starts the mock: one process, one port, the six APIs, their documentation, B2C's paths and /__admin. */
@@ -51,11 +53,8 @@ export async function startMock(options: MockOptions): Promise<RunningMock> {
     app,
     url: `${scheme}://${shown}:${address.port}`,
     caFile: certificates?.caFile,
-    close: async () => {
-      await new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        server.closeAllConnections();
-      });
+    close: async (graceMs = 0) => {
+      await closeServer(server, graceMs);
       await app.journal.close();
     },
   };

@@ -1,9 +1,12 @@
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { loadContracts } from '../contracts/lib/load.js';
-import { runCli, startCliMock, type StartedMock } from './support/cli.js';
+import { ROOT, runCli, startCliMock, type StartedMock } from './support/cli.js';
 
 const set = loadContracts();
+const VERSION = (JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { version: string }).version;
 let mock: StartedMock;
 
 before(async () => {
@@ -54,6 +57,8 @@ describe('documentation pages, as G-REX serves them (manual chapter 5)', () => {
         scheme.description = own;
       }
       assert.deepEqual({ ...served, servers: undefined }, { ...contract.doc, servers: undefined }, 'swagger.json is the bundled contract');
+      assert.equal(served.info.version, VERSION, "info.version is the release, package.json's version");
+      assert.equal(served.info['x-grex'].version, contract.grex.version, "the API's own version stays in x-grex");
       assert.ok(served.servers[0].url.startsWith(mock.url), `first server is the mock: ${served.servers[0].url}`);
       assert.equal(served.servers.length, contract.doc.servers?.length);
     });

@@ -1,9 +1,18 @@
 import { mkdirSync, readFileSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { homedir } from 'node:os';
+import { join } from 'node:path';
+import { COMPILED, PACKAGE_ROOT } from './release.js';
 
-/** What is slow to make and safe to keep between runs (bundled contracts, the signing key), beside the installed packages. */
-export const CACHE_DIR = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'node_modules', '.cache', 'grex-harness');
+/**
+ * What is slow to make and safe to keep between runs (bundled contracts, the
+ * signing key, hosts-mode certificates). From a checkout, beside the installed
+ * packages; compiled (an installed package, the container), in the user's
+ * cache folder, since a global install's node_modules is often not writable.
+ * `GREX_HARNESS_CACHE` puts it elsewhere.
+ */
+export const CACHE_DIR =
+  process.env.GREX_HARNESS_CACHE ||
+  (COMPILED ? join(process.env.XDG_CACHE_HOME || join(homedir(), '.cache'), 'grex-harness') : join(PACKAGE_ROOT, 'node_modules', '.cache', 'grex-harness'));
 
 /**
  * The text cached under `name`, or `make()`'s, written there for next time.

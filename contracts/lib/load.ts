@@ -1,14 +1,17 @@
 import { createHash } from 'node:crypto';
-import { readFileSync, readdirSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parse } from 'yaml';
 import { bundle, type RoleCatalogue } from './bundle.js';
 import { cachedText } from './cache.js';
+import { VERSION } from './release.js';
 import type { GrexInfo, OpenApiDocument } from './types.js';
 
 export const CONTRACTS_DIR = join(dirname(fileURLToPath(import.meta.url)), '..');
 const COMMON = 'common.yaml';
+/** The parsed and bundled set as data, written beside the contracts by `npm run build`: the compiled tool reads no YAML at start. */
+export const PREBUILT = 'contracts.bundled.json';
 
 export interface Contract {
   /** File name without extension, e.g. `management`. */
@@ -50,12 +53,23 @@ export function readYaml(file: string): OpenApiDocument {
 
 /** Every contract of a directory (default: the project's contracts/), parsed and bundled; from the cache when the text has not changed. */
 export function loadContracts(dir: string = CONTRACTS_DIR): ContractSet {
+  const prebuilt = join(dir, PREBUILT);
+  if (dir === CONTRACTS_DIR && existsSync(prebuilt)) return located(readFileSync(prebuilt, 'utf8'), dir);
   const files = readdirSync(dir).filter((entry) => entry.endsWith('.yaml')).sort();
-  const hash = createHash('sha1');
+  const hash = createHash('sha1').update(VERSION).update('\0');
   for (const file of files) hash.update(file).update('\0').update(readFileSync(join(dir, file))).update('\0');
-  // Parsing the YAML is most of the mock's start-up: the bundled set is kept, keyed by the contracts' text.
-  const text = cachedText(`contracts-${hash.digest('hex')}.json`, () => JSON.stringify(parseContracts(dir)), 'contracts-');
-  return { ...(JSON.parse(text) as ContractSet), dir };
+  // Parsing the YAML is most of the mock's start-up: the bundled set is kept, keyed by the contracts' text and the release.
+  return located(
+    cachedText(`contracts-${hash.digest('hex')}.json`, () => JSON.stringify(parseContracts(dir)), 'contracts-'),
+    dir,
+  );
+}
+
+/** A set as kept (in the cache, or prebuilt on another machine), its paths made this folder's. */
+function located(text: string, dir: string): ContractSet {
+  const set = JSON.parse(text) as ContractSet;
+  for (const contract of set.contracts) contract.file = join(dir, `${contract.name}.yaml`);
+  return { ...set, dir };
 }
 
 function parseContracts(dir: string): ContractSet {
@@ -72,6 +86,8 @@ function parseContracts(dir: string): ContractSet {
       const doc = bundle(raw, common, roles);
       // XML negotiation is declared once (common.yaml) for the six G-REX APIs: each served swagger.json says so.
       if (grex.api !== 'b2c' && common.info['x-grex-xml']) doc.info['x-grex-xml'] = common.info['x-grex-xml'];
+      // Served swagger.json says which release of the reconstruction it is; the API's own version is in its path and x-grex.
+      doc.info.version = VERSION;
       return { name: entry.replace(/\.yaml$/, ''), file, grex, raw, doc };
     });
   return { dir, common, roles, contracts };

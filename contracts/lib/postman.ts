@@ -1,6 +1,8 @@
-import converter from 'openapi-to-postmanv2';
+import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { describeUser, exampleUserFor, type ExampleUser } from './examples.js';
-import type { Contract } from './load.js';
+import { CONTRACTS_DIR, type Contract } from './load.js';
 import { deref, operations } from './operations.js';
 import type { JsonObject, Operation } from './types.js';
 
@@ -51,7 +53,42 @@ export const ANONYMOUS_FOLDER = 'anonymous';
  * variable (`{{BaseURI…API}}`, `{{B2CHost}}`), which `grex-harness postman`
  * points at the mock unless asked for DEMO or PROD by name.
  */
-export function toPostman(contract: Contract, users: readonly ExampleUser[]): Promise<PostmanCollection> {
+export async function toPostman(contract: Contract, users: readonly ExampleUser[]): Promise<PostmanCollection> {
+  // A copy: wiring changes the collection in place, and the prebuilt one is kept for the next call.
+  const collection = structuredClone(prebuiltConversion(contract)) ?? (await convert(contract));
+  return contract.grex.postmanVariable ? wireGrex(collection, contract, users) : wireB2C(collection, contract);
+}
+
+/**
+ * The converter's collections, made by `npm run build` for the bundled
+ * contracts: openapi-to-postmanv2 is a build-time tool (about a hundred
+ * packages), not something the installed tool carries. Each is keyed by the
+ * document it came from, so a changed contract is converted again.
+ */
+export const PREBUILT_POSTMAN = 'postman.converted.json';
+
+export const documentHash = (contract: Contract): string => createHash('sha1').update(JSON.stringify(contract.doc)).digest('hex');
+
+let prebuilt: Record<string, { hash: string; collection: PostmanCollection }> | undefined;
+
+function prebuiltConversion(contract: Contract): PostmanCollection | undefined {
+  try {
+    prebuilt ??= JSON.parse(readFileSync(join(CONTRACTS_DIR, PREBUILT_POSTMAN), 'utf8')) as NonNullable<typeof prebuilt>;
+  } catch {
+    prebuilt = {};
+  }
+  const kept = prebuilt[contract.name];
+  return kept?.hash === documentHash(contract) ? kept.collection : undefined;
+}
+
+/** The contract through openapi-to-postmanv2, unwired. */
+export async function convert(contract: Contract): Promise<PostmanCollection> {
+  let converter: typeof import('openapi-to-postmanv2').default;
+  try {
+    converter = (await import('openapi-to-postmanv2')).default;
+  } catch {
+    throw new Error(`${contract.name}: not one of the contracts converted at build time, and openapi-to-postmanv2 (a development dependency) is not installed`);
+  }
   return new Promise((resolve, reject) => {
     converter.convertV2(
       { type: 'json', data: contract.doc },
@@ -60,8 +97,7 @@ export function toPostman(contract: Contract, users: readonly ExampleUser[]): Pr
         if (error) return reject(new Error(`${contract.name}: ${error.message}`));
         const output = result?.output?.[0];
         if (!result?.result || !output) return reject(new Error(`${contract.name}: ${result?.reason ?? 'conversion failed'}`));
-        const collection = output.data as PostmanCollection;
-        resolve(contract.grex.postmanVariable ? wireGrex(collection, contract, users) : wireB2C(collection, contract));
+        resolve(output.data as PostmanCollection);
       },
     );
   });

@@ -42,42 +42,56 @@ export interface StartedMock {
   url: string;
   banner: string;
   child: ChildProcess;
-  stop(): Promise<void>;
+  /** Everything it printed on stdout so far (with `--log json`, the log lines). */
+  stdout(): string;
+  /** SIGTERM, then its exit code. */
+  stop(): Promise<number | null>;
 }
 
-/** Starts `grex-harness mock` (on a free port unless `extra` names one) and resolves once it prints the address it listens on. */
+/** Starts `grex-harness mock` (on a free port unless `extra` names one) and resolves once its banner (on stdout, or on stderr with `--log json`) says where it listens. */
 export function startCliMock(extra: string[] = []): Promise<StartedMock> {
   const port = extra.includes('--port') ? [] : ['--port', '0'];
   const child = spawn(process.execPath, ['--import', 'tsx', CLI, 'mock', ...port, ...extra], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
   return new Promise((resolve, reject) => {
-    let banner = '';
+    let out = '';
     let errors = '';
     const timer = setTimeout(() => {
       child.kill('SIGKILL');
-      reject(new Error(`mock did not start in 20 s:\n${banner}\n${errors}`));
+      reject(new Error(`mock did not start in 20 s:\n${out}\n${errors}`));
     }, 20_000);
-    child.stderr?.on('data', (chunk: Buffer) => (errors += chunk.toString()));
-    child.stdout?.on('data', (chunk: Buffer) => {
-      banner += chunk.toString();
+    let started = false;
+    const seen = (): void => {
+      if (started) return;
+      const banner = /listening on https?:/.test(out) ? out : errors;
       const match = /listening on (https?:\/\/\S+)/.exec(banner);
-      if (match && banner.includes('Ready. Press Ctrl+C to stop.')) {
-        clearTimeout(timer);
-        resolve({
-          url: match[1],
-          banner,
-          child,
-          stop: () =>
-            new Promise<void>((done) => {
-              if (child.exitCode !== null) return done();
-              child.once('exit', () => done());
-              child.kill('SIGTERM');
-            }),
-        });
-      }
+      if (!match || !banner.includes('Ready. Press Ctrl+C to stop.')) return;
+      started = true;
+      clearTimeout(timer);
+      child.removeAllListeners('exit');
+      resolve({
+        url: match[1],
+        banner,
+        child,
+        stdout: () => out,
+        stop: () =>
+          new Promise<number | null>((done) => {
+            if (child.exitCode !== null) return done(child.exitCode);
+            child.once('exit', (code) => done(code));
+            child.kill('SIGTERM');
+          }),
+      });
+    };
+    child.stderr?.on('data', (chunk: Buffer) => {
+      errors += chunk.toString();
+      seen();
+    });
+    child.stdout?.on('data', (chunk: Buffer) => {
+      out += chunk.toString();
+      seen();
     });
     child.once('exit', (code) => {
       clearTimeout(timer);
-      reject(new Error(`mock exited with ${code}:\n${banner}\n${errors}`));
+      reject(new Error(`mock exited with ${code}:\n${out}\n${errors}`));
     });
   });
 }
