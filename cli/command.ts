@@ -129,7 +129,9 @@ function flagLines(name: string, spec: Flag<unknown>, indent: string): string[] 
 /** The command's part of `grex-harness help`: its summary and flags under its name. */
 export function listing(cmd: Command): string {
   const [first, ...more] = cmd.summary.split('\n');
-  const lines = [`  ${cmd.name.padEnd(10)}${first}`, ...more.map((line) => `            ${line}`)];
+  // A name of two words (`contracts pull`) does not fit the column: it stands on its own line.
+  const head = cmd.name.length < 10 ? [`  ${cmd.name.padEnd(10)}${first}`] : [`  ${cmd.name}`, `            ${first}`];
+  const lines = [...head, ...more.map((line) => `            ${line}`)];
   for (const [name, spec] of Object.entries(cmd.flags)) lines.push(...flagLines(name, spec, '              '));
   return `${lines.join('\n')}\n`;
 }

@@ -111,7 +111,7 @@ async function main(argv: string[]): Promise<number> {
   if (name === 'help' || name === '--help' || name === '-h') {
     const topic = COMMANDS.find((candidate) => candidate.name === rest.join(' '));
     const group = COMMANDS.filter((candidate) => candidate.name.startsWith(`${rest[0]} `));
-    process.stdout.write(topic ? commandHelp(topic) : group.length ? group.map(listing).join('') : HELP);
+    process.stdout.write(topic ? commandHelp(topic) : group.length ? group.map(commandHelp).join('\n') : HELP);
     return 0;
   }
   // A command of two words (`contracts pull`): the first names the group, the second the command.
@@ -122,7 +122,7 @@ async function main(argv: string[]): Promise<number> {
     if (chosen) return runCommand(chosen, after);
     const names = group.map((candidate) => candidate.name.slice(name.length + 1)).join(' or ');
     if (sub === '--help' || sub === '-h') {
-      process.stdout.write(group.map(listing).join(''));
+      process.stdout.write(group.map(commandHelp).join('\n'));
       return 0;
     }
     process.stderr.write(sub === undefined ? `grex-harness ${name}: ${names}?\n\n${group.map(listing).join('')}` : `grex-harness ${name}: unknown subcommand "${sub}": ${names} (grex-harness ${name} --help)\n`);

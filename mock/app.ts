@@ -289,7 +289,7 @@ export class MockApp {
       modelCode: pick('_002') ?? (route.contract.pulled ? 'REQUEST_002' : undefined),
       contentTypeCode: pick('_004') ?? (route.contract.pulled ? 'REQUEST_004' : undefined),
       topCode: pick('_014'),
-      items: collectionItems(doc, route.operation),
+      items: collectionItems(doc, operation),
       schemas,
     };
   }

@@ -369,7 +369,7 @@ describe('contracts: bad input gets a clear answer and exit 2', () => {
     const cases: [string[], RegExp][] = [
       [['contracts'], /grex-harness contracts: pull or diff\?/],
       [['contracts', 'fetch'], /unknown subcommand "fetch": pull or diff/],
-      [['contracts', 'pull'], /pull needs --target: demo, prod or a URL/],
+      [['contracts', 'pull'], /--target is required: demo, prod or a URL/],
       [['contracts', 'pull', '--target', 'ftp://example.com'], /--target must be demo, prod or an http\(s\) URL/],
       [['contracts', 'pull', '--target', 'demo', '--max-wait', 'soon'], /--max-wait must be a number of seconds/],
       [['contracts', 'diff'], /diff needs one folder/],

@@ -199,7 +199,7 @@ describe('the README names what the code has', () => {
     const readmes = ['README.md', 'contracts/README.md', 'fixtures/README.md', 'fixtures/clients/README.md', 'load/README.md'].map((file) => readFileSync(join(ROOT, file), 'utf8'));
     const named = new Set(readmes.flatMap((text) => text.match(/x-grex-[a-z-]*[a-z]/g) ?? []));
     assert.ok(named.has('x-grex-firewall-rule'), [...named].join(', '));
-    const code = ['mock', 'grader', 'cli', 'suites', 'scripts', 'fixtures']
+    const code = ['mock', 'grader', 'cli', 'contracts', 'suites', 'scripts', 'fixtures']
       .flatMap((dir) => readdirSync(join(ROOT, dir), { recursive: true, encoding: 'utf8' }).filter((file) => file.endsWith('.ts')).map((file) => join(ROOT, dir, file)))
       .map((file) => readFileSync(file, 'utf8'))
       .join('\n');
