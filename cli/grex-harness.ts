@@ -56,11 +56,18 @@ Commands:
                                 gcrfdemo.b2clogin.com, their PROD twins,
                                 localhost) from a local authority it prints
               --fault JSON      test only, repeatable: make the mock wrong on
-                                purpose, to show a suite or grader catches it:
-                                {"kind":"set-field"|"remove-field","operationId"?,
-                                "status"?,"field":"a.b","value"?}, {"kind":
-                                "wrong-code","operationId"?,"when"?,"code"}, or
-                                {"kind":"skip-rule","rule":"header-accept"}
+                                purpose, to show a suite or grader catches it.
+                                Bends the answer of one stage ("stage": firewall,
+                                fairuse, route, auth, validate, domain (default)
+                                or docs; "operationId"?, "when"?: the code the
+                                stage decided, "status"?): {"kind":"set-field",
+                                "field":"a.b","value"}, {"kind":"remove-field",
+                                "field"}, {"kind":"wrong-code","code"},
+                                {"kind":"set-status","value":503}, {"kind":
+                                "set-header","header","value"}, {"kind":
+                                "remove-header","header"}; or lets a firewall
+                                rule through: {"kind":"skip-rule","rule":
+                                "header-accept"} ("blocked": blocks do not hold)
                                 (also GET|POST|DELETE /__admin/faults)
   codes     Print the response-code catalogue derived from the contracts.
               --format F   table (default), markdown, csv or json

@@ -18,7 +18,7 @@ import { DEFAULT_FIREWALL, Firewall, type FirewallConfig } from './firewall.js';
 import { b2cTokenContractRefusal } from './handlers/b2c-token.js';
 import { registryUiPage } from './ui.js';
 import { TokenAuthority, type Tenant } from './identity.js';
-import { Faults } from './faults.js';
+import { Faults, type Decided } from './faults.js';
 import { Journal, type Decision, type Exchange } from './journal.js';
 import { Codes, type Outcome } from './outcome.js';
 import { B2C_PATH, Router, WRITE_METHODS, type Route } from './router.js';
@@ -168,7 +168,8 @@ export class MockApp {
     this.journal = new Journal({ capacity: config.journalCapacity, maxBytes: config.journalMaxBytes, maxBodyChars: 65_536, spillFile: config.journalSpillFile });
     this.codes = new Codes(codeCatalogue(contracts));
     this.router = new Router(contracts.contracts);
-    this.docs = createDocs(contracts.contracts);
+    // The documentation pages are not journaled: a fault there shows only in the page.
+    this.docs = createDocs(contracts.contracts, (page) => (this.faults.active ? this.faults.apply({ stage: 'docs' }, page, this.codes).outcome : page));
     const validators = new Map(contracts.contracts.map((contract) => [contract, new SchemaValidator(contract.doc)]));
     for (const route of this.router.routes) {
       const schemas = validators.get(route.contract) as SchemaValidator;
@@ -300,7 +301,8 @@ export class MockApp {
       response: { status: 0, headers: {} },
       decisions,
     };
-    const outcome = this.pipeline(req, pathname, mark < 0 ? '' : url.slice(mark + 1), body, text, tooLarge, exchange);
+    let outcome = this.pipeline(req, pathname, mark < 0 ? '' : url.slice(mark + 1), body, text, tooLarge, exchange);
+    if (this.faults.active) outcome = this.faulty(outcome, exchange);
     const sent = this.send(res, req, outcome);
     exchange.durationMs = performance.now() - started;
     exchange.response = { status: outcome.status, headers: sent.headers, body: this.journal.cut(sent.text) };
@@ -425,13 +427,22 @@ export class MockApp {
         return { status: 500, body: { statusCode: 500, responseCode: 'SYSTEM_001', responseMessage: `Self-check failed: ${detail}` }, headers: { 'x-grex-self-check': 'failed' }, code: 'SYSTEM_001' };
       }
     }
-    if (this.faults.active) {
-      // After the self-check: a fault plays a server that breaks its contract, which is what suites and graders must catch.
-      const faulty = this.faults.apply(route.operationId, outcome, (code) => this.codes.naming(code, ['test-only fault']));
-      if (faulty.applied.length) decisions.push({ stage: 'response', outcome: 'error', code: 'FAULT', detail: `test-only fault ${faulty.applied.join(', ')}` });
-      return faulty.outcome;
-    }
     return outcome;
+  }
+
+  /**
+   * Test-only faults bend the answer of the stage that decided it (the
+   * journal's last decision), after the self-check: a fault plays a server
+   * that breaks its contract, which is what suites and graders must catch.
+   */
+  private faulty(outcome: Outcome, exchange: Exchange): Outcome {
+    const decided = exchange.decisions[exchange.decisions.length - 1];
+    // A failed self-check is the mock's own error: nothing to bend.
+    if (!decided || decided.stage === 'response') return outcome;
+    const stage = decided.stage as Decided['stage'];
+    const faulty = this.faults.apply({ stage, operationId: exchange.operationId, code: decided.code }, outcome, this.codes);
+    if (faulty.applied.length) exchange.decisions.push({ stage: 'response', outcome: 'error', code: 'FAULT', detail: `test-only fault ${faulty.applied.join(', ')}` });
+    return faulty.outcome;
   }
 
   private identify(header: string | undefined): { user: Caller['user']; organization: Caller['organization']; roles: Set<string> } | string {

@@ -5,6 +5,7 @@ import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import type { Contract } from '../contracts/lib/load.js';
 import type { OpenApiDocument } from '../contracts/lib/types.js';
+import type { Outcome } from './outcome.js';
 
 const SWAGGER_UI_DIR = dirname(createRequire(import.meta.url).resolve('swagger-ui-dist/package.json'));
 const ASSETS: Record<string, string> = {
@@ -14,6 +15,8 @@ const ASSETS: Record<string, string> = {
   'favicon-16x16.png': 'image/png',
 };
 const assetCache = new Map<string, Buffer>();
+const HTML = 'text/html; charset=utf-8';
+const NO_CACHE = { 'cache-control': 'no-cache' };
 
 /** Where a contract's documentation lives: `{BaseURI}/v{n}/` as on G-REX (manual chapter 5), B2C under /__docs/. */
 export function docsPath(contract: Contract): string {
@@ -24,8 +27,9 @@ export function docsPath(contract: Contract): string {
  * Serves each API's Swagger UI and swagger.json offline, the way G-REX serves
  * them, plus an index at /__docs/. Answers false when the path is not a
  * documentation path, so the caller can go on with the API pipeline.
+ * `bend` sees every page before it is sent (the test-only faults).
  */
-export function createDocs(contracts: Contract[]): (req: IncomingMessage, res: ServerResponse, pathname: string) => boolean {
+export function createDocs(contracts: Contract[], bend: (page: Outcome) => Outcome = (page) => page): (req: IncomingMessage, res: ServerResponse, pathname: string) => boolean {
   const byRoot = new Map(contracts.map((contract) => [docsPath(contract), contract]));
   return (req, res, pathname) => {
     if (req.method !== 'GET' && req.method !== 'HEAD') return false;
@@ -33,7 +37,7 @@ export function createDocs(contracts: Contract[]): (req: IncomingMessage, res: S
     const second = pathname.indexOf('/', 1);
     if (second > 0 && pathname.charCodeAt(second + 1) !== 118 /* v */ && !pathname.startsWith('/__docs')) return false;
     if (pathname === '/__docs' || pathname === '/__docs/') {
-      send(res, 200, 'text/html; charset=utf-8', indexPage(contracts));
+      send(res, bend({ status: 200, contentType: HTML, body: indexPage(contracts), headers: NO_CACHE }));
       return true;
     }
     const slash = pathname.lastIndexOf('/');
@@ -46,14 +50,15 @@ export function createDocs(contracts: Contract[]): (req: IncomingMessage, res: S
       return true;
     }
     if (leaf === '' || leaf === 'index.html') {
-      send(res, 200, 'text/html; charset=utf-8', swaggerPage(contract));
+      send(res, bend({ status: 200, contentType: HTML, body: swaggerPage(contract), headers: NO_CACHE }));
     } else if (leaf === 'swagger.json') {
       const scheme = (req.socket as { encrypted?: boolean }).encrypted ? 'https' : 'http';
-      send(res, 200, 'application/json; charset=utf-8', JSON.stringify(servedDocument(contract.doc, req.headers.host, scheme), null, 2));
+      const document = JSON.stringify(servedDocument(contract.doc, req.headers.host, scheme), null, 2);
+      send(res, bend({ status: 200, contentType: 'application/json; charset=utf-8', body: document, headers: NO_CACHE }));
     } else if (ASSETS[leaf]) {
       let asset = assetCache.get(leaf);
       if (!asset) assetCache.set(leaf, (asset = readFileSync(join(SWAGGER_UI_DIR, leaf))));
-      send(res, 200, ASSETS[leaf], asset, 'public, max-age=3600');
+      send(res, bend({ status: 200, contentType: ASSETS[leaf], body: asset, headers: { 'cache-control': 'public, max-age=3600' } }));
     } else {
       return false;
     }
@@ -73,9 +78,11 @@ export function servedDocument(doc: OpenApiDocument, host: string | undefined, s
   return { ...doc, servers };
 }
 
-function send(res: ServerResponse, status: number, type: string, body: string | Buffer, cache = 'no-cache'): void {
-  const payload = typeof body === 'string' ? Buffer.from(body) : body;
-  res.writeHead(status, { 'content-type': type, 'content-length': payload.length, 'cache-control': cache });
+/** A page's body is its text or bytes (a fault may have made it JSON). */
+function send(res: ServerResponse, page: Outcome): void {
+  const { body } = page;
+  const payload = typeof body === 'string' ? Buffer.from(body) : Buffer.isBuffer(body) ? body : Buffer.from(JSON.stringify(body ?? null));
+  res.writeHead(page.status, { ...page.headers, 'content-type': page.contentType ?? 'application/json; charset=utf-8', 'content-length': payload.length });
   res.end(res.req.method === 'HEAD' ? undefined : payload);
 }
 
