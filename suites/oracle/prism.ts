@@ -3,6 +3,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { loadContracts } from '../../contracts/lib/load.js';
+import { REPORTS } from '../support/reports.js';
 import { oracleDocument } from './document.js';
 
 /**
@@ -16,8 +17,9 @@ if (!/^\d+$/.test(port ?? '') || !/^https?:\/\//.test(upstream ?? '')) {
   console.error('usage: prism.ts <port> <upstream origin, e.g. http://127.0.0.1:4610>');
   process.exit(2);
 }
-const file = join('reports', 'oracle', 'grex-apis.openapi.json');
-mkdirSync(join('reports', 'oracle'), { recursive: true });
+const folder = join(REPORTS, 'oracle');
+const file = join(folder, 'grex-apis.openapi.json');
+mkdirSync(folder, { recursive: true });
 writeFileSync(file, JSON.stringify(oracleDocument(loadContracts().contracts), null, 1));
 const prism = createRequire(import.meta.url).resolve('@stoplight/prism-cli/dist/index.js');
 const child = spawn(process.execPath, [prism, 'proxy', file, upstream, '--errors', '--host', '127.0.0.1', '--port', port, '-v', 'warn'], { stdio: ['ignore', 'ignore', 'inherit'] });
