@@ -1,12 +1,16 @@
 import { defineConfig, type PlaywrightTestConfig } from '@playwright/test';
 import { budgetSettings } from './suites/support/budget.js';
-import { CHROMIUM_ARGS, chromiumExecutable } from './suites/support/browser.js';
+import { CHROMIUM_ARGS, chromiumExecutable, chromiumProblem } from './suites/support/browser.js';
 import { runs } from './suites/support/projects.js';
-import { demoTarget, type TargetName } from './suites/support/target.js';
+import { REPORTS } from './suites/support/reports.js';
+import { demoTarget, MOCK_ORIGIN, ORACLE_ORIGIN, RUNNING_MOCK, SUITE_PORT, type TargetName } from './suites/support/target.js';
 
-const MOCK_PORT = Number(process.env.GREX_SUITE_PORT ?? 4610);
-const ORACLE_PORT = MOCK_PORT + 1;
-const REPORTS = process.env.GREX_SUITE_REPORTS ?? 'reports';
+const browserProblem = chromiumProblem();
+if (browserProblem && runs('mock')) {
+  // The mock project has the browser suites: the project's one line, as `npm test` prints it, rather than Playwright's install box.
+  console.error(`playwright: ${browserProblem}`);
+  process.exit(1);
+}
 const executablePath = chromiumExecutable() ?? undefined;
 const demo = demoTarget();
 const demoConfigured = 'target' in demo;
@@ -36,12 +40,12 @@ const demoWrites = process.env.GREX_DEMO_WRITES === '1';
  * (needs the mock's /__admin or its browser pages).
  */
 const webServer: PlaywrightTestConfig['webServer'] = [];
-if (runs('mock') || runs('oracle')) {
+if ((runs('mock') || runs('oracle')) && !RUNNING_MOCK) {
   webServer.push({
     // GREX_MOCK_ARGS: extra flags for the suite's mock, e.g. a test-only --fault for the meta-tests.
     // GREX_CONTRACTS: G-REX's own documents, which the mock serves and the suites read (suites/support/operations.ts).
-    command: `node --import tsx cli/grex-harness.ts mock --port ${MOCK_PORT} --config suites/support/mock-settings.json${process.env.GREX_CONTRACTS ? ` --contracts '${process.env.GREX_CONTRACTS}'` : ''} ${process.env.GREX_MOCK_ARGS ?? ''}`,
-    url: `http://127.0.0.1:${MOCK_PORT}/__admin/health`,
+    command: `node --import tsx cli/grex-harness.ts mock --port ${SUITE_PORT} --config suites/support/mock-settings.json${process.env.GREX_CONTRACTS ? ` --contracts '${process.env.GREX_CONTRACTS}'` : ''} ${process.env.GREX_MOCK_ARGS ?? ''}`,
+    url: `${MOCK_ORIGIN}/__admin/health`,
     reuseExistingServer: false,
     timeout: 30_000,
     stdout: 'ignore',
@@ -50,9 +54,9 @@ if (runs('mock') || runs('oracle')) {
 }
 if (runs('oracle')) {
   webServer.push({
-    command: `node --import tsx suites/oracle/prism.ts ${ORACLE_PORT} http://127.0.0.1:${MOCK_PORT}`,
+    command: `node --import tsx suites/oracle/prism.ts ${SUITE_PORT + 1} ${MOCK_ORIGIN}`,
     // Through Prism to the mock: ready when both are.
-    url: `http://127.0.0.1:${ORACLE_PORT}/publicreportsapi/publicreportsapi/AccountHolders?$top=1`,
+    url: `${ORACLE_ORIGIN}/publicreportsapi/publicreportsapi/AccountHolders?$top=1`,
     reuseExistingServer: false,
     timeout: 60_000,
     stdout: 'ignore',
@@ -83,7 +87,7 @@ export default defineConfig<{}, { grexTarget: TargetName }>({
     {
       name: 'mock',
       testIgnore: [/demo-unconfigured/, /certify\//],
-      use: { baseURL: `http://127.0.0.1:${MOCK_PORT}`, grexTarget: 'mock' },
+      use: { baseURL: MOCK_ORIGIN, grexTarget: 'mock' },
     },
     {
       name: 'oracle',

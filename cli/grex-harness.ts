@@ -59,7 +59,7 @@ const MOCK_FLAGS = {
   log: logFlag,
   fault: flag.repeated(
     'JSON',
-    'test only, repeatable: make the mock wrong on\npurpose, to show a suite or grader catches it:\n{"kind":"set-field"|"remove-field","operationId"?,\n"status"?,"field":"a.b","value"?}, {"kind":\n"wrong-code","operationId"?,"when"?,"code"}, or\n{"kind":"skip-rule","rule":"header-accept"}\n(also GET|POST|DELETE /__admin/faults)',
+    'test only, repeatable: make the mock wrong on\npurpose, to show a suite or grader catches it.\nBends the answer of one stage ("stage": firewall,\nfairuse, route, auth, validate, domain (default)\nor docs; "operationId"?, "when"?: the code the\nstage decided, "status"?): {"kind":"set-field",\n"field":"a.b","value"}, {"kind":"remove-field",\n"field"}, {"kind":"wrong-code","code"},\n{"kind":"set-status","value":503}, {"kind":\n"set-header","header","value"}, {"kind":\n"remove-header","header"}; or lets a firewall\nrule through: {"kind":"skip-rule","rule":\n"header-accept"} ("blocked": blocks do not hold)\n(also GET|POST|DELETE /__admin/faults)',
   ),
 };
 

@@ -19,7 +19,7 @@ import { DEFAULT_FIREWALL, Firewall, type FirewallConfig } from './firewall.js';
 import { b2cTokenContractRefusal } from './handlers/b2c-token.js';
 import { registryUiPage } from './ui.js';
 import { TokenAuthority, type Tenant } from './identity.js';
-import { Faults } from './faults.js';
+import { Faults, type Decided } from './faults.js';
 import { Journal, originOf, type Decision, type Exchange } from './journal.js';
 import { Codes, type Outcome } from './outcome.js';
 import { B2C_PATH, Router, WRITE_METHODS, type Route } from './router.js';
@@ -221,7 +221,12 @@ export class MockApp {
     this.xml = xmlDeclaration(contracts.common);
     this.router = new Router(contracts.contracts);
     this.cors = config.cors !== false;
-    this.docs = createDocs(contracts.contracts, { exampleUsers: (contracts.common.info['x-example-users'] ?? []) as string[], headers: this.cors ? CORS_HEADERS : {} });
+    // The documentation pages are not journaled: a fault there shows only in the page.
+    this.docs = createDocs(contracts.contracts, {
+      exampleUsers: (contracts.common.info['x-example-users'] ?? []) as string[],
+      headers: this.cors ? CORS_HEADERS : {},
+      bend: (page) => (this.faults.active ? this.faults.apply({ stage: 'docs' }, page, this.codes).outcome : page),
+    });
     this.pages = ['/', '/__docs/', ...contracts.contracts.flatMap((contract) => [docsPath(contract), `${docsPath(contract)}swagger.json`])];
     const validators = new Map(contracts.contracts.map((contract) => [contract, new SchemaValidator(contract.doc)]));
     for (const route of this.router.routes) {
@@ -364,6 +369,8 @@ export class MockApp {
     // Most clients ask for JSON: only an Accept that names XML is negotiated.
     const accept = req.headers.accept;
     if (this.xml && accept !== undefined && accept.includes('xml')) outcome = this.negotiated(req.method ?? 'GET', pathname, accept, outcome);
+    // After negotiation: a fault bends the answer as it would be sent.
+    if (this.faults.active) outcome = this.faulty(outcome, exchange);
     const sent = this.send(res, req, outcome);
     exchange.durationMs = performance.now() - started;
     exchange.response = { status: outcome.status, headers: sent.headers, body: this.journal.cut(sent.text) };
@@ -492,12 +499,6 @@ export class MockApp {
         return { status: 500, body: { statusCode: 500, responseCode: 'SYSTEM_001', responseMessage: `Self-check failed: ${detail}` }, headers: { 'x-grex-self-check': 'failed' }, code: 'SYSTEM_001' };
       }
     }
-    if (this.faults.active) {
-      // After the self-check: a fault plays a server that breaks its contract, which is what suites and graders must catch.
-      const faulty = this.faults.apply(route.operationId, outcome, (code) => this.codes.naming(code, ['test-only fault']));
-      if (faulty.applied.length) decisions.push({ stage: 'response', outcome: 'error', code: 'FAULT', detail: `test-only fault ${faulty.applied.join(', ')}` });
-      return faulty.outcome;
-    }
     return outcome;
   }
 
@@ -536,6 +537,21 @@ export class MockApp {
     let writer = this.xmlWriters.get(doc);
     if (!writer) this.xmlWriters.set(doc, (writer = new DataContractWriter(doc, xml.namespace)));
     return { ...outcome, body: writer.write(body, schema), contentType: `${chosen}; charset=utf-8` };
+  }
+
+  /**
+   * Test-only faults bend the answer of the stage that decided it (the
+   * journal's last decision), after the self-check: a fault plays a server
+   * that breaks its contract, which is what suites and graders must catch.
+   */
+  private faulty(outcome: Outcome, exchange: Exchange): Outcome {
+    const decided = exchange.decisions[exchange.decisions.length - 1];
+    // A failed self-check is the mock's own error: nothing to bend.
+    if (!decided || decided.stage === 'response') return outcome;
+    const stage = decided.stage as Decided['stage'];
+    const faulty = this.faults.apply({ stage, operationId: exchange.operationId, code: decided.code }, outcome, this.codes);
+    if (faulty.applied.length) exchange.decisions.push({ stage: 'response', outcome: 'error', code: 'FAULT', detail: `test-only fault ${faulty.applied.join(', ')}` });
+    return faulty.outcome;
   }
 
   /**

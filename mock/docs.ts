@@ -5,6 +5,7 @@ import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import type { Contract } from '../contracts/lib/load.js';
 import type { OpenApiDocument } from '../contracts/lib/types.js';
+import type { Outcome } from './outcome.js';
 
 const SWAGGER_UI_DIR = dirname(createRequire(import.meta.url).resolve('swagger-ui-dist/package.json'));
 const ASSETS: Record<string, string> = {
@@ -14,6 +15,8 @@ const ASSETS: Record<string, string> = {
   'favicon-16x16.png': 'image/png',
 };
 const assetCache = new Map<string, Buffer>();
+const HTML = 'text/html; charset=utf-8';
+const NO_CACHE = { 'cache-control': 'no-cache' };
 
 /** Where a contract's documentation lives: `{BaseURI}/v{n}/` as on G-REX (manual chapter 5), B2C under /__docs/. */
 export function docsPath(contract: Contract): string {
@@ -24,18 +27,23 @@ export function docsPath(contract: Contract): string {
  * Serves each API's Swagger UI and swagger.json offline, the way G-REX serves
  * them, plus an index at /__docs/. Answers false when the path is not a
  * documentation path, so the caller can go on with the API pipeline.
+ * `bend` sees every page before it is sent (the test-only faults).
  */
 export interface DocsOptions {
   /** The fixture users request examples are written for (common.yaml x-example-users). */
   exampleUsers?: readonly string[];
   /** Sent with every page and file (the mock's CORS headers). */
   headers?: Readonly<Record<string, string>>;
+  /** Sees every page before it is sent (the test-only faults). */
+  bend?: (page: Outcome) => Outcome;
 }
 
-export function createDocs(contracts: Contract[], { exampleUsers = [], headers = {} }: DocsOptions = {}): (req: IncomingMessage, res: ServerResponse, pathname: string) => boolean {
-  const send = (res: ServerResponse, status: number, type: string, body: string | Buffer, cache = 'no-cache'): void => {
-    const payload = typeof body === 'string' ? Buffer.from(body) : body;
-    res.writeHead(status, { ...headers, 'content-type': type, 'content-length': payload.length, 'cache-control': cache });
+export function createDocs(contracts: Contract[], { exampleUsers = [], headers = {}, bend = (page) => page }: DocsOptions = {}): (req: IncomingMessage, res: ServerResponse, pathname: string) => boolean {
+  /** A page's body is its text or bytes (a fault may have made it JSON). */
+  const send = (res: ServerResponse, page: Outcome): void => {
+    const { body } = page;
+    const payload = typeof body === 'string' ? Buffer.from(body) : Buffer.isBuffer(body) ? body : Buffer.from(JSON.stringify(body ?? null));
+    res.writeHead(page.status, { ...headers, ...page.headers, 'content-type': page.contentType ?? 'application/json; charset=utf-8', 'content-length': payload.length });
     res.end(res.req.method === 'HEAD' ? undefined : payload);
   };
   const byRoot = new Map(contracts.map((contract) => [docsPath(contract), contract]));
@@ -45,7 +53,7 @@ export function createDocs(contracts: Contract[], { exampleUsers = [], headers =
     const second = pathname.indexOf('/', 1);
     if (second > 0 && pathname.charCodeAt(second + 1) !== 118 /* v */ && !pathname.startsWith('/__docs')) return false;
     if (pathname === '/__docs' || pathname === '/__docs/') {
-      send(res, 200, 'text/html; charset=utf-8', indexPage(contracts, origin(req), exampleUsers));
+      send(res, bend({ status: 200, contentType: HTML, body: indexPage(contracts, origin(req), exampleUsers), headers: NO_CACHE }));
       return true;
     }
     const slash = pathname.lastIndexOf('/');
@@ -58,15 +66,15 @@ export function createDocs(contracts: Contract[], { exampleUsers = [], headers =
       return true;
     }
     if (leaf === '' || leaf === 'index.html') {
-      send(res, 200, 'text/html; charset=utf-8', swaggerPage(contract));
+      send(res, bend({ status: 200, contentType: HTML, body: swaggerPage(contract), headers: NO_CACHE }));
     } else if (leaf === 'swagger.json') {
       const scheme = (req.socket as { encrypted?: boolean }).encrypted ? 'https' : 'http';
       const served = contract.pulled ? pulledDocument(contract.pulled.original, req.headers.host, scheme) : servedDocument(contract.doc, req.headers.host, scheme, exampleUsers);
-      send(res, 200, 'application/json; charset=utf-8', JSON.stringify(served, null, 2));
+      send(res, bend({ status: 200, contentType: 'application/json; charset=utf-8', body: JSON.stringify(served, null, 2), headers: NO_CACHE }));
     } else if (ASSETS[leaf]) {
       let asset = assetCache.get(leaf);
       if (!asset) assetCache.set(leaf, (asset = readFileSync(join(SWAGGER_UI_DIR, leaf))));
-      send(res, 200, ASSETS[leaf], asset, 'public, max-age=3600');
+      send(res, bend({ status: 200, contentType: ASSETS[leaf], body: asset, headers: { 'cache-control': 'public, max-age=3600' } }));
     } else {
       return false;
     }

@@ -1,6 +1,6 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { chromiumExecutable } from '../suites/support/browser.js';
+import { chromiumExecutable, chromiumProblem, NO_CHROMIUM } from '../suites/support/browser.js';
 
 /**
  * Makes sure the Playwright suites have a Chromium. Playwright's own download
@@ -9,14 +9,15 @@ import { chromiumExecutable } from '../suites/support/browser.js';
  * root, as CI is. Otherwise it says what to do in one line.
  */
 function main(): number {
-  const found = chromiumExecutable();
-  if (found !== null) {
-    process.stdout.write(`ensure-browser: using ${found ?? "Playwright's own Chromium"}\n`);
+  const problem = chromiumProblem();
+  if (problem === undefined) {
+    process.stdout.write(`ensure-browser: using ${chromiumExecutable() ?? "Playwright's own Chromium"}\n`);
     return 0;
   }
   const root = typeof process.getuid === 'function' && process.getuid() === 0;
-  if (!root || !existsSync('/usr/bin/apt-get')) {
-    process.stderr.write('ensure-browser: no Chromium found. Run `npx playwright install chromium`, install your distribution\'s chromium, or set GREX_CHROMIUM=/path/to/chromium.\n');
+  // A GREX_CHROMIUM that points nowhere is the user's to fix: installing another would hide it.
+  if (problem !== NO_CHROMIUM || !root || !existsSync('/usr/bin/apt-get')) {
+    process.stderr.write(`ensure-browser: ${problem}\n`);
     return 1;
   }
   process.stdout.write('ensure-browser: installing Debian\'s chromium with apt-get (Playwright\'s own browser is absent)\n');

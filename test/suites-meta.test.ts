@@ -1,93 +1,91 @@
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { after, describe, test } from 'node:test';
+import { after, before, describe, test } from 'node:test';
+import { MUTATIONS, type Mutation } from '../suites/mutations.js';
+import { escapeRegExp, fromRoot, MutationRunner } from '../suites/support/mutation-runner.js';
 import { ROOT, runCli, startCliMock, type StartedMock } from './support/cli.js';
 import { writeDemoContracts } from './support/demo-contracts.js';
+import { playwright } from './support/playwright.js';
 
 /**
  * The conformance suites can fail, and the demo project works as a user
- * would set it up: Playwright run as a user runs it, against a mock made
- * wrong on purpose (test-only faults), and against a second mock playing
- * DEMO at another address.
+ * would set it up: every suite file of the mock project fails on a wrong
+ * server it must catch (the first mutation of suites/mutations.ts that names
+ * it; `npm run mutation` runs them all) and the test that failed passes
+ * without the fault; Prism fails the oracle project; certify fails a bad
+ * client; and the demo project runs against a second mock playing DEMO.
  */
 const scratch = mkdtempSync(join(tmpdir(), 'grex-suites-meta-'));
 after(() => rmSync(scratch, { recursive: true, force: true }));
 
-const freePort = (): Promise<number> =>
-  new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
+/** The first mutation that names each suite file. */
+const perFile = new Map<string, Mutation>();
+for (const mutation of MUTATIONS) for (const file of mutation.files) if (!perFile.has(file)) perFile.set(file, mutation);
+
+describe('each suite file of the mock project fails on a wrong server it must catch', () => {
+  let runner: MutationRunner;
+  before(async () => {
+    runner = await MutationRunner.start();
+  });
+  after(() => runner?.stop());
+
+  test('every suite file of the mock project has a mutation', () => {
+    const specs = (dir: string): string[] =>
+      readdirSync(join(ROOT, dir), { withFileTypes: true }).flatMap((entry) => (entry.isDirectory() ? specs(join(dir, entry.name)) : entry.name.endsWith('.spec.ts') ? [join(dir, entry.name)] : []));
+    // certify grades a client (below) and demo-unconfigured only says what to set: neither runs against the mock.
+    const mockProject = specs('suites').filter((file) => !/certify\/|demo-unconfigured/.test(file));
+    assert.deepEqual(mockProject.filter((file) => !perFile.has(file)), []);
+  });
+
+  for (const [file, mutation] of perFile) {
+    test(`${file} fails on a server that ${mutation.wrong} (${mutation.name}), and passes without it`, async (t) => {
+      const faulty = await runner.run([file], mutation.faults, { firstFailure: true });
+      assert.equal(faulty.status, 1, faulty.output);
+      const failed = faulty.failed.find((failure) => fromRoot(failure.file) === file);
+      assert.ok(failed, `a test of ${file} failed: ${faulty.output}`);
+      // The suites that speak HTTP through the suites' fixtures (not the browser ones) show the exchanges on the failed check.
+      if (readFileSync(join(ROOT, file), 'utf8').includes("from '../support/fixtures.js'")) {
+        assert.match(faulty.output, new RegExp(`› ${escapeRegExp(failed.title)} .*› `), 'the failure is reported on a check step');
+        assert.match(faulty.output, /attachment #\d+: \d+ [A-Z]+ \/\S* -> \d{3}/, 'the failed step carries the HTTP transcripts');
+      }
+      const clean = await runner.run([file], [], { title: failed.title });
+      assert.equal(clean.status, 0, clean.output);
+      assert.equal(clean.passed, 1, `the test that failed, "${failed.title}", passes without the fault`);
+      t.diagnostic(`caught by "${failed.title}": ${failed.error} (${faulty.seconds.toFixed(1)} s; unfaulted ${clean.seconds.toFixed(1)} s)`);
     });
+  }
+});
+
+describe('the projects that do not run against the mock', () => {
+  test('a corrupted field fails the oracle project: Prism reports the violation', async () => {
+    const run = await playwright(['--project', 'oracle', '--grep', 'ahGetAccounts:'], { GREX_MOCK_ARGS: `--fault '${JSON.stringify({ kind: 'set-field', operationId: 'ahGetAccounts', field: 'accountNumber', value: 42 })}'` });
+    try {
+      assert.equal(run.status, 1, run.output);
+      assert.match(run.output, /Prism \(the independent oracle\) reported contract violations/);
+      assert.ok(existsSync(join(run.reports, 'oracle', 'grex-apis.openapi.json')), 'the oracle document is written where GREX_SUITE_REPORTS says');
+    } finally {
+      rmSync(run.reports, { recursive: true, force: true });
+    }
   });
 
-interface Run {
-  status: number | null;
-  output: string;
-  seconds: number;
-}
-
-/** `npx playwright test ...args` with its own mock port and report folder; DEMO settings only when given. */
-async function playwright(args: string[], env: Record<string, string> = {}, timeoutMs = 150_000): Promise<Run> {
-  const inherited = Object.fromEntries(Object.entries(process.env).filter(([name]) => !name.startsWith('GREX_DEMO_') && !name.startsWith('GREX_BUDGET_') && name !== 'GREX_MOCK_ARGS' && name !== 'GREX_CONTRACTS'));
-  const port = await freePort();
-  const started = performance.now();
-  const child = spawn(process.execPath, [join(ROOT, 'node_modules', '@playwright', 'test', 'cli.js'), 'test', ...args, '--reporter=line'], {
-    cwd: ROOT,
-    env: { ...inherited, GREX_SUITE_PORT: String(port), GREX_SUITE_REPORTS: mkdtempSync(join(scratch, 'reports-')), CI: '', ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let output = '';
-  child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
-  child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
-  const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
-  const status = await new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-  clearTimeout(timer);
-  return { status, output, seconds: (performance.now() - started) / 1000 };
-}
-
-const fault = (value: object): Record<string, string> => ({ GREX_MOCK_ARGS: `--fault '${JSON.stringify(value)}'` });
-
-describe('the suites catch a mock made wrong on purpose', () => {
-  test('unfaulted, the targeted checks pass', async () => {
-    const run = await playwright(['suites/contracts/get-operations.spec.ts', 'suites/firewall', 'suites/writes', '--project', 'mock', '--grep', 'ahGetAccounts:|without accept|TRANSACTION_022']);
-    assert.equal(run.status, 0, run.output);
-    assert.match(run.output, /3 passed/);
+  test('certify fails a client that leaves out required headers', async () => {
+    const run = await playwright(['--project', 'certify'], { GREX_CLIENT_CMD: `${process.execPath} --import tsx fixtures/clients/bad/missing-headers.ts`, GREX_CLIENT_TIMEOUT: '60' }, 240_000);
+    try {
+      assert.equal(run.status, 1, run.output);
+      assert.match(run.output, /required-headers/);
+    } finally {
+      rmSync(run.reports, { recursive: true, force: true });
+    }
   });
 
-  test('a corrupted response field fails the contract suite, naming the operation', async () => {
-    const run = await playwright(['suites/contracts/get-operations.spec.ts', '--project', 'mock', '--grep', 'ahGetAccounts:'], fault({ kind: 'set-field', operationId: 'ahGetAccounts', field: 'accountNumber', value: 42 }));
+  test('without a Chromium, the project prints its own one line, not Playwright\'s install box', async () => {
+    const missing = join(scratch, 'no-chromium');
+    const run = await playwright(['--project', 'mock'], { GREX_CHROMIUM: missing });
+    rmSync(run.reports, { recursive: true, force: true });
     assert.equal(run.status, 1, run.output);
-    assert.match(run.output, /1 failed/);
-    assert.match(run.output, /ahGetAccounts: GET \/AH\/managementapi\/Accounts answers as its contract documents/);
-    assert.match(run.output, /ahGetAccounts 200 body \/0\/accountNumber must be string/);
-    assert.match(run.output, /HTTP 200/, 'the failure carries the exchange');
-  });
-
-  test('a dropped required-header check fails the firewall suite', async () => {
-    const run = await playwright(['suites/firewall', '--project', 'mock', '--grep', 'without accept'], fault({ kind: 'skip-rule', rule: 'header-accept' }));
-    assert.equal(run.status, 1, run.output);
-    assert.match(run.output, /1 failed/);
-    assert.match(run.output, /a request without accept is stopped with the gateway's HTML 403/);
-  });
-
-  test('a wrong response code fails the writes suite', async () => {
-    const run = await playwright(['suites/writes', '--project', 'mock', '--grep', 'TRANSACTION_022'], fault({ kind: 'wrong-code', operationId: 'ahCreateTransfer', when: 'TRANSACTION_022', code: 'TRANSACTION_027' }));
-    assert.equal(run.status, 1, run.output);
-    assert.match(run.output, /1 failed/);
-    assert.match(run.output, /Expected: "TRANSACTION_022"\s+Received: "TRANSACTION_027"/);
-  });
-
-  test('a corrupted field fails the oracle project too: Prism reports the violation', async () => {
-    const run = await playwright(['--project', 'oracle', '--grep', 'ahGetAccounts:'], fault({ kind: 'set-field', operationId: 'ahGetAccounts', field: 'accountNumber', value: 42 }));
-    assert.equal(run.status, 1, run.output);
-    assert.match(run.output, /sl-violations|Prism \(the independent oracle\) reported contract violations/);
+    assert.equal(run.output.trim(), `playwright: GREX_CHROMIUM=${missing}: no such file. Point it at a Chromium, or unset it to use Playwright's own or the system's.`);
   });
 });
 
@@ -97,24 +95,31 @@ describe("the suites follow the contracts the mock serves: G-REX's own documents
   test('the contract suite tests the operations of the served documents: the new one answered from its example, the renamed field', async () => {
     writeDemoContracts(published);
     const run = await playwright(['suites/contracts/get-operations.spec.ts', '--project', 'mock', '--grep', 'Auctions_Get:|ahGetAccounts:|AccountHolders_Get:'], { GREX_CONTRACTS: published });
-    assert.equal(run.status, 0, run.output);
-    assert.match(run.output, /3 passed/);
+    try {
+      assert.equal(run.status, 0, run.output);
+      assert.match(run.output, /3 passed/);
+    } finally {
+      rmSync(run.reports, { recursive: true, force: true });
+    }
   });
 
   test("a mock that drops G-REX's renamed field fails it, naming the field of G-REX's document", async () => {
     writeDemoContracts(published);
-    const run = await playwright(['suites/contracts/get-operations.spec.ts', '--project', 'mock', '--grep', 'ahGetAccounts:'], {
-      GREX_CONTRACTS: published,
-      ...fault({ kind: 'remove-field', operationId: 'ahGetAccounts', field: 'accountName' }),
-    });
-    assert.equal(run.status, 1, run.output);
-    assert.match(run.output, /ahGetAccounts 200 body \/0 must have required property 'accountName'/);
+    const fault = { kind: 'remove-field', operationId: 'ahGetAccounts', field: 'accountName' };
+    const run = await playwright(['suites/contracts/get-operations.spec.ts', '--project', 'mock', '--grep', 'ahGetAccounts:'], { GREX_CONTRACTS: published, GREX_MOCK_ARGS: `--fault '${JSON.stringify(fault)}'` });
+    try {
+      assert.equal(run.status, 1, run.output);
+      assert.match(run.output, /ahGetAccounts 200 body \/0 must have required property 'accountName'/);
+    } finally {
+      rmSync(run.reports, { recursive: true, force: true });
+    }
   });
 });
 
 describe('the demo project', () => {
   test('without DEMO settings it is skipped with one line saying what to set', async () => {
     const run = await playwright(['--project', 'demo']);
+    rmSync(run.reports, { recursive: true, force: true });
     assert.equal(run.status, 0, run.output);
     const lines = run.output.split('\n').filter((line) => line.startsWith('demo project skipped: '));
     assert.equal(lines.length, 1, run.output);
@@ -124,6 +129,7 @@ describe('the demo project', () => {
 
   test('a DEMO environment file that is not there stops the run with one line naming it', async () => {
     const run = await playwright(['--project', 'demo'], { GREX_DEMO_POSTMAN_ENV: join(scratch, 'nowhere.json'), GREX_DEMO_APP_ID: 'x', GREX_DEMO_REFRESH_TOKEN: 'x' });
+    rmSync(run.reports, { recursive: true, force: true });
     assert.equal(run.status, 2, run.output);
     assert.equal(run.output.trim(), `demo project: GREX_DEMO_POSTMAN_ENV=${join(scratch, 'nowhere.json')}: no such file`);
   });
@@ -132,7 +138,7 @@ describe('the demo project', () => {
     let standIn: StartedMock;
     after(() => standIn?.stop());
 
-    test('runs green inside the fair-use budget, pausing instead of reaching a 429', async (t) => {
+    test('runs green inside the fair-use budget, pausing instead of reaching a 429, and the report says what it spent', async (t) => {
       // DEMO's fair use, scaled down so the budget must pause: 10 requests per 2 s; the budget takes half.
       const settings = join(scratch, 'stand-in.json');
       writeFileSync(settings, JSON.stringify({ fairUse: { limits: [{ requests: 10, windowSeconds: 2 }], blockAfter: 10, blockSeconds: 900 } }));
@@ -145,32 +151,48 @@ describe('the demo project', () => {
       const refresh = await (await fetch(`${standIn.url}/__admin/refresh-token`, { method: 'POST', body: JSON.stringify({ user: 'eolien-root' }) })).json();
       const budgetFile = join(scratch, 'budget.json');
 
-      const run = await playwright(['--project', 'demo'], {
-        GREX_DEMO_POSTMAN_ENV: join(postman, 'grex-local.postman_environment.json'),
-        GREX_DEMO_B2C_ENV: join(postman, 'grex-b2c-gcrfdemo.postman_environment.json'),
-        GREX_DEMO_REFRESH_TOKEN: refresh.refresh_token,
-        GREX_BUDGET_LIMITS: '10/2',
-        GREX_BUDGET_SHARE: '0.5',
-        GREX_BUDGET_FILE: budgetFile,
-      }, 300_000);
-      assert.equal(run.status, 0, run.output);
-      assert.doesNotMatch(run.output, /demo project skipped/);
-      assert.match(run.output, /\d+ passed/);
-      const summary = /fair-use budget for .*: peak (\d+) of 5 per 2 s.*this run (\d+) requests, paused (\d+) times? \(([\d.]+) s\)/.exec(run.output);
-      assert.ok(summary, run.output);
-      const [, peak, requests, pauses, paused] = summary.map(Number);
-      assert.ok(peak <= 5, `the budget's share was kept: ${summary[0]}`);
-      assert.ok(requests > 10 && pauses > 0 && paused > 0, `the run paused: ${summary[0]}`);
-      assert.ok(run.seconds >= paused, 'the run took at least its pauses');
-      t.diagnostic(`${summary[0]}; the run took ${run.seconds.toFixed(1)} s; ${/\d+ passed/.exec(run.output)?.[0]}, ${/\d+ skipped/.exec(run.output)?.[0] ?? 'none skipped'}`);
+      const run = await playwright(
+        ['--project', 'demo'],
+        {
+          GREX_DEMO_POSTMAN_ENV: join(postman, 'grex-local.postman_environment.json'),
+          GREX_DEMO_B2C_ENV: join(postman, 'grex-b2c-gcrfdemo.postman_environment.json'),
+          GREX_DEMO_REFRESH_TOKEN: refresh.refresh_token,
+          GREX_BUDGET_LIMITS: '10/2',
+          GREX_BUDGET_SHARE: '0.5',
+          GREX_BUDGET_FILE: budgetFile,
+        },
+        300_000,
+        { reports: true },
+      );
+      try {
+        assert.equal(run.status, 0, run.output);
+        assert.doesNotMatch(run.output, /demo project skipped/);
+        assert.match(run.output, /\d+ passed/);
+        const summary = /fair-use budget for .*: peak (\d+) of 5 per 2 s.*this run (\d+) requests, paused (\d+) times? \(([\d.]+) s\).*/.exec(run.output);
+        assert.ok(summary, run.output);
+        const [, peak, requests, pauses, paused] = summary.map(Number);
+        assert.ok(peak <= 5, `the budget's share was kept: ${summary[0]}`);
+        assert.ok(requests > 10 && pauses > 0 && paused > 0, `the run paused: ${summary[0]}`);
+        assert.ok(run.seconds >= paused, 'the run took at least its pauses');
+        t.diagnostic(`${summary[0]}; the run took ${run.seconds.toFixed(1)} s; ${/\d+ passed/.exec(run.output)?.[0]}, ${/\d+ skipped/.exec(run.output)?.[0] ?? 'none skipped'}`);
 
-      const journal = await (await fetch(`${standIn.url}/__admin/journal`)).text();
-      const exchanges = journal.trim().split('\n').map((line) => JSON.parse(line) as { request: { url: string }; response: { status: number } });
-      const grex = exchanges.filter((exchange) => !exchange.request.url.includes('.onmicrosoft.com/'));
-      assert.equal(grex.length, requests, 'every G-REX request went through the budget');
-      assert.deepEqual(exchanges.filter((exchange) => exchange.response.status === 429), [], 'the stand-in never answered 429');
-      assert.ok(exchanges.every((exchange) => !['POST', 'PUT', 'PATCH', 'DELETE'].includes((exchange.request as { method?: string }).method ?? '') || exchange.request.url.includes('/oauth2/')), 'read-only by default: no writes reached DEMO');
-      assert.ok(JSON.parse(readFileSync(budgetFile, 'utf8')).calls, 'the budget is remembered in its file');
+        // The same line in the Allure results, as a global attachment of the run.
+        const results = join(run.reports, 'allure-results');
+        const globals = readdirSync(results).filter((file) => file.endsWith('-globals.json')).map((file) => JSON.parse(readFileSync(join(results, file), 'utf8')) as { attachments: { name: string; source: string }[] });
+        const budget = globals.flatMap((entry) => entry.attachments).find((attachment) => attachment.name === 'fair-use budget');
+        assert.ok(budget, 'the Allure results carry the budget');
+        assert.equal(readFileSync(join(results, budget.source), 'utf8').trim(), summary[0].trim());
+
+        const journal = await (await fetch(`${standIn.url}/__admin/journal`)).text();
+        const exchanges = journal.trim().split('\n').map((line) => JSON.parse(line) as { request: { url: string; method?: string }; response: { status: number } });
+        const grex = exchanges.filter((exchange) => !exchange.request.url.includes('.onmicrosoft.com/'));
+        assert.equal(grex.length, requests, 'every G-REX request went through the budget');
+        assert.deepEqual(exchanges.filter((exchange) => exchange.response.status === 429), [], 'the stand-in never answered 429');
+        assert.ok(exchanges.every((exchange) => !['POST', 'PUT', 'PATCH', 'DELETE'].includes(exchange.request.method ?? '') || exchange.request.url.includes('/oauth2/')), 'read-only by default: no writes reached DEMO');
+        assert.ok(JSON.parse(readFileSync(budgetFile, 'utf8')).calls, 'the budget is remembered in its file');
+      } finally {
+        rmSync(run.reports, { recursive: true, force: true });
+      }
     });
   });
 });

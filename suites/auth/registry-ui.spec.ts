@@ -50,6 +50,7 @@ test('the UI refresh token rotates: each refresh answers a new refresh token and
 
   const config = await page.evaluate(() => ({ refresh: sessionStorage.getItem('refresh_token'), access: sessionStorage.getItem('access_token') }));
   expect(config.refresh?.split('.')).toHaveLength(5);
+  expect(config.access, 'the access token is a JWT').toMatch(/^[\w-]+\.[\w-]+\.[\w-]+$/);
   const claims = JSON.parse(Buffer.from((config.access as string).split('.')[1], 'base64url').toString());
   const seen = new Set([config.refresh]);
   let refresh = config.refresh as string;

@@ -18,7 +18,7 @@ export async function concretePath(grex: Grex, operation: GetOperation | WriteOp
   const parent = operation.parent;
   const list = await grex.session.list(`${operation.contract} ${parent} ${as}`, () => grex.call(operation.contract, 'GET', parent, { as, query: { $top: 5, $skip: 0 } }));
   if (list.response.status === 403 && grex.target.name === 'demo') return { skip: `the signed-in user may not read ${parent} (403), so has no ${operation.pathParameters[0]} to read` };
-  expect(list.response.status, `GET ${parent} as ${as ?? 'anonymous'}`).toBe(200);
+  await grex.check(`GET ${parent} gives the ${operation.pathParameters[0]} to read`, () => expect(list.response.status, `GET ${parent} as ${as ?? 'anonymous'}`).toBe(200));
   const name = operation.pathParameters[0];
   const item = (list.response.json as Record<string, unknown>[]).find((candidate) => candidate[name] !== undefined && candidate[name] !== null);
   if (!item) return { skip: `${parent} is empty for ${as ?? 'anonymous'}: no ${name} to read` };

@@ -3,6 +3,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { loadServedContracts } from '../../contracts/lib/served.js';
+import { REPORTS } from '../support/reports.js';
 import { oracleDocument } from './document.js';
 
 /**
@@ -16,8 +17,9 @@ if (!/^\d+$/.test(port ?? '') || !/^https?:\/\//.test(upstream ?? '')) {
   console.error('usage: prism.ts <port> <upstream origin, e.g. http://127.0.0.1:4610>');
   process.exit(2);
 }
-const file = join('reports', 'oracle', 'grex-apis.openapi.json');
-mkdirSync(join('reports', 'oracle'), { recursive: true });
+const folder = join(REPORTS, 'oracle');
+const file = join(folder, 'grex-apis.openapi.json');
+mkdirSync(folder, { recursive: true });
 // The contracts the mock serves: G-REX's own documents when GREX_CONTRACTS names them.
 writeFileSync(file, JSON.stringify(oracleDocument((await loadServedContracts(process.env.GREX_CONTRACTS || undefined)).contracts), null, 1));
 const prism = createRequire(import.meta.url).resolve('@stoplight/prism-cli/dist/index.js');

@@ -6,6 +6,9 @@ export const CHROMIUM_ARGS = ['--no-sandbox', '--disable-gpu', '--disable-backgr
 
 const SYSTEM_CHROMIUM = ['/usr/bin/chromium', '/usr/bin/chromium-browser', '/usr/bin/google-chrome'];
 
+/** What to do without a Chromium, in one line (`npm test` and a plain `npx playwright test` print the same). */
+export const NO_CHROMIUM = "no Chromium found. Run `npx playwright install chromium`, install your distribution's chromium, or set GREX_CHROMIUM=/path/to/chromium.";
+
 /**
  * The Chromium to drive: GREX_CHROMIUM if set, else Playwright's own build when
  * it was downloaded, else the system's (Debian's chromium). `undefined` means
@@ -16,4 +19,11 @@ export function chromiumExecutable(): string | undefined | null {
   if (chosen) return chosen;
   if (existsSync(chromium.executablePath())) return undefined;
   return SYSTEM_CHROMIUM.find((path) => existsSync(path)) ?? null;
+}
+
+/** Why there is no Chromium to drive, in one line, or undefined when there is one. */
+export function chromiumProblem(): string | undefined {
+  const chosen = process.env.GREX_CHROMIUM;
+  if (chosen && !existsSync(chosen)) return `GREX_CHROMIUM=${chosen}: no such file. Point it at a Chromium, or unset it to use Playwright's own or the system's.`;
+  return chromiumExecutable() === null ? NO_CHROMIUM : undefined;
 }

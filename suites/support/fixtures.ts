@@ -2,12 +2,14 @@ import { test as base, expect } from '@playwright/test';
 import { TENANTS } from '../../mock/app.js';
 import { budgetSettings, FairUseBudget } from './budget.js';
 import { GrexHttp, transcript, type Exchange, type SendOptions } from './http.js';
-import type { GetOperation, WriteOperation } from './operations.js';
-import { demoTarget, mockTarget, type Target, type TargetName } from './target.js';
+import { contractProblems, type GetOperation, type WriteOperation } from './operations.js';
+import { demoTarget, MOCK_ORIGIN, mockTarget, ORACLE_ORIGIN, type Target, type TargetName } from './target.js';
 
 export interface Tokens {
   access: string;
   refresh?: string;
+  /** B2C's answer they came in (a refresh), for checks on it. */
+  exchange?: Exchange;
 }
 
 interface FixtureUser {
@@ -77,10 +79,12 @@ export class Session {
       redirect_uri: replyUrl,
     });
     if (reply.response.status !== 200) throw new Error(`B2C refused the refresh token: ${reply.response.status} ${reply.response.text.slice(0, 300)}`);
-    const { access_token: access, refresh_token: refresh, expires_in: lifetime } = reply.response.json as { access_token: string; refresh_token: string; expires_in: number };
-    this.refreshToken = refresh;
+    const { access_token: access, refresh_token: refresh, expires_in: lifetime } = reply.response.json as { access_token: string; refresh_token?: string; expires_in: number };
+    // The old refresh token may be spent already: keep the rotated one before judging the answer.
+    if (typeof refresh === 'string') this.refreshToken = refresh;
+    expect(contractProblems('b2c', 'b2cRedeemToken', reply), "B2C's token response against the contract's TokenResponse (contracts/b2c.yaml)").toEqual([]);
     this.tokens.set('signed-in', { access, expiresAt: Date.now() + Number(lifetime) * 1000 });
-    return { access, refresh };
+    return { access, refresh, exchange: reply };
   }
 
   /** A collection read once per worker (the parents of path parameters). */
@@ -105,11 +109,6 @@ export class Session {
 /** The fixture users whose organisations have data in every area (devices, issuance, scheduled transfers): lists to take path parameters from. */
 export const PREFERRED_USERS = ['eolien-root', 'ib-root'];
 
-/** The mock the config started, and Prism in front of it for the oracle project. */
-export const SUITE_PORT = Number(process.env.GREX_SUITE_PORT ?? 4610);
-export const MOCK_ORIGIN = `http://127.0.0.1:${SUITE_PORT}`;
-export const ORACLE_ORIGIN = `http://127.0.0.1:${SUITE_PORT + 1}`;
-
 export function resolveTarget(name: TargetName): Target {
   const demo = TENANTS.find((tenant) => tenant.name === 'gcrfdemo')!;
   if (name === 'mock') return mockTarget('mock', MOCK_ORIGIN, MOCK_ORIGIN, demo);
@@ -125,7 +124,16 @@ export interface Grex {
   session: Session;
   /** A G-REX call; `as` a fixture user (mock), the signed-in user (`signed-in`), or anonymous (`undefined`). */
   call(contract: string, method: string, path: string, options?: SendOptions & { as?: string }): Promise<Exchange>;
+  /**
+   * One check, as a step of the report named `title`. When it fails, that
+   * step carries the transcript of every exchange of the test so far: the
+   * evidence sits on the failed step, not in the test's teardown.
+   */
+  check<T>(title: string, body: () => T | Promise<T>): Promise<T>;
 }
+
+/** An exchange's attachment name: its place in the test, method, path and status. */
+const transcriptName = (exchange: Exchange, index: number): string => `${index + 1} ${exchange.request.method} ${new URL(exchange.request.url).pathname} -> ${exchange.response.status}`;
 
 export const test = base.extend<{ grex: Grex }, { grexTarget: TargetName; target: Target; session: Session; budget: FairUseBudget | undefined }>({
   grexTarget: ['mock', { option: true, scope: 'worker' }],
@@ -143,24 +151,37 @@ export const test = base.extend<{ grex: Grex }, { grexTarget: TargetName; target
   session: [async ({ target }, use) => use(new Session(target)), { scope: 'worker' }],
   grex: async ({ target, session, budget }, use, testInfo) => {
     const http = new GrexHttp(target, budget);
+    let shown = false;
+    const attachTranscripts = async () => {
+      shown = true;
+      for (const [index, exchange] of http.exchanges.entries()) await testInfo.attach(transcriptName(exchange, index), { body: transcript(exchange), contentType: 'text/plain' });
+    };
+    const check: Grex['check'] = (title, body) =>
+      base.step(
+        title,
+        async () => {
+          try {
+            return await body();
+          } catch (error) {
+            // Attached inside the step, the transcripts belong to it in the Playwright and Allure reports.
+            await attachTranscripts();
+            throw error;
+          }
+        },
+        { box: true },
+      );
     const call: Grex['call'] = async (contract, method, path, options = {}) => {
       const { as, ...rest } = options;
       const token = as ? await session.token(http, as) : undefined;
-      return http.api(contract, method, path, { ...rest, token });
+      const exchange = await http.api(contract, method, path, { ...rest, token });
+      // Prism's validation proxy names what it found wrong in this header: the oracle's verdict, on each exchange.
+      const violations = exchange.response.headers['sl-violations'];
+      if (violations) await check(`Prism (the independent oracle) accepts ${method} ${path}`, () => expect(violations, 'Prism (the independent oracle) reported contract violations').toBeUndefined());
+      return exchange;
     };
-    await use({ target, http, session, call });
-    // Prism's validation proxy names what it found wrong in this header: the oracle's verdict.
-    const violations = http.exchanges.filter((exchange) => exchange.response.headers['sl-violations']);
-    if (testInfo.status !== testInfo.expectedStatus || violations.length > 0) {
-      for (const [index, exchange] of http.exchanges.entries()) {
-        const { pathname } = new URL(exchange.request.url);
-        await testInfo.attach(`${index + 1} ${exchange.request.method} ${pathname} -> ${exchange.response.status}`, { body: transcript(exchange), contentType: 'text/plain' });
-      }
-    }
-    expect(
-      violations.map((exchange) => `${exchange.request.method} ${exchange.request.url}: ${exchange.response.headers['sl-violations']}`),
-      'Prism (the independent oracle) reported contract violations',
-    ).toEqual([]);
+    await use({ target, http, session, call, check });
+    // A failure outside any check (a helper that threw) still shows its exchanges, in the teardown.
+    if (!shown && testInfo.status !== testInfo.expectedStatus) await attachTranscripts();
   },
 });
 

@@ -1,4 +1,5 @@
-import { request } from 'undici';
+import { Readable } from 'node:stream';
+import { Agent, request, type Dispatcher } from 'undici';
 import type { FairUseBudget } from './budget.js';
 import type { Target } from './target.js';
 
@@ -16,9 +17,19 @@ export interface SendOptions {
   body?: unknown;
   contentType?: string;
   headers?: Record<string, string>;
-  /** Required headers to leave out, to see what the gateway does without them (lower case). */
+  /** Required headers to leave out, to see what the gateway does without them (lower case); without `content-length` a body is sent chunked. */
   omit?: string[];
+  /** The local address to send from (a second loopback client, `127.0.0.2`), so a block the test provokes is that client's alone. */
+  from?: string;
 }
+
+/** One connection pool per local address a test sends from. */
+const agents = new Map<string, Dispatcher>();
+const agentFrom = (address: string): Dispatcher => {
+  let agent = agents.get(address);
+  if (!agent) agents.set(address, (agent = new Agent({ localAddress: address })));
+  return agent;
+};
 
 /** What the suites say they are, as the manual asks every client to (1.3.1: User-Agent is required). */
 export const USER_AGENT = 'grex-harness-suites/0.1 (+conformance)';
@@ -57,6 +68,12 @@ export class GrexHttp {
     });
   }
 
+  /** A GET at the target's B2C tenant: a path under its policy (`/v2.0/.well-known/openid-configuration`), or a URL its discovery document gave. */
+  async b2cGet(where: string): Promise<Exchange> {
+    const { host, tenant, policy } = this.target.b2c;
+    return this.send('GET', /^https?:\/\//.test(where) ? where : `${host}/${tenant}.onmicrosoft.com/${policy}${where}`, {});
+  }
+
   /** The mock's admin API; a project that targets DEMO has none and must not reach for it. */
   async admin(method: string, path: string, body?: unknown): Promise<Exchange> {
     if (!this.target.admin) throw new Error(`the ${this.target.name} target has no /__admin (DEMO has none): this check belongs to the mock`);
@@ -73,8 +90,11 @@ export class GrexHttp {
       headers['content-length'] = String(Buffer.byteLength(body));
     }
     for (const name of options.omit ?? []) delete headers[name];
+    // undici writes Content-Length for a string body; a body of unknown length goes chunked, as a streaming client sends it.
+    const sent = body !== undefined && headers['content-length'] === undefined ? Readable.from([Buffer.from(body)]) : body;
+    const dispatcher = options.from ? agentFrom(options.from) : undefined;
     const started = performance.now();
-    const reply = await request(url, { method: method as 'GET', headers, body, headersTimeout: 30_000, bodyTimeout: 30_000 });
+    const reply = await request(url, { method: method as 'GET', headers, body: sent, dispatcher, headersTimeout: 30_000, bodyTimeout: 30_000 });
     const text = await reply.body.text();
     let json: unknown;
     try {

@@ -45,8 +45,9 @@ function pathExamples(doc: OpenApiDocument, parameters: JsonObject[]): Record<st
  */
 const set = await loadServedContracts(process.env.GREX_CONTRACTS || undefined);
 const grexContracts = set.contracts.filter((contract) => contract.grex.postmanVariable);
-const validators = new Map(grexContracts.map((contract) => [contract.name, new SchemaValidator(contract.doc)]));
-const docs = new Map(grexContracts.map((contract) => [contract.name, contract.doc]));
+/** Answers are checked against every contract, B2C's too (its TokenResponse). */
+const validators = new Map(set.contracts.map((contract) => [contract.name, new SchemaValidator(contract.doc)]));
+const docs = new Map(set.contracts.map((contract) => [contract.name, contract.doc]));
 /** `operationId` -> status -> the response codes documented for it. */
 const documented = new Map<string, Map<string, Set<string>>>();
 for (const contract of grexContracts) {
@@ -91,7 +92,8 @@ export const documentedCodes = (operationId: string, status: number | string): S
 /**
  * Whether an answer is one the contract documents: its status is listed, its
  * JSON body validates against that status's schema, and an envelope's
- * `responseCode` is one of the codes listed for that status. Empty when so.
+ * `responseCode` is one of the codes listed for that status and its
+ * `statusCode` the HTTP status it came with. Empty when so.
  */
 export function contractProblems(contract: string, operationId: string, exchange: Exchange): string[] {
   const doc = docs.get(contract);
@@ -113,6 +115,8 @@ export function contractProblems(contract: string, operationId: string, exchange
     const codes = documentedCodes(operationId, status);
     if (codes.size > 0 && !codes.has(json.responseCode)) problems.push(`${operationId} ${status} answered ${json.responseCode}; documented: ${[...codes].join(', ')}`);
   }
+  // The manual's envelope repeats the HTTP status: a client may read either, so they must agree.
+  if (json && typeof json === 'object' && 'statusCode' in json && json.statusCode !== status) problems.push(`${operationId} answered HTTP ${status} with an envelope saying statusCode ${JSON.stringify(json.statusCode)}`);
   return problems;
 }
 

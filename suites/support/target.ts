@@ -19,6 +19,16 @@ export interface B2cSettings {
 
 export type TargetName = 'mock' | 'oracle' | 'demo';
 
+/** The port of the mock the config starts (GREX_SUITE_PORT, default 4610); Prism, for the oracle project, listens on the next one. */
+export const SUITE_PORT = Number(process.env.GREX_SUITE_PORT ?? 4610);
+/**
+ * GREX_SUITE_MOCK: the origin of a mock already running (the mutation run's,
+ * which swaps its faults between runs), so the config starts none.
+ */
+export const RUNNING_MOCK = process.env.GREX_SUITE_MOCK?.replace(/\/+$/, '') || undefined;
+export const MOCK_ORIGIN = RUNNING_MOCK ?? `http://127.0.0.1:${SUITE_PORT}`;
+export const ORACLE_ORIGIN = `http://127.0.0.1:${SUITE_PORT + 1}`;
+
 /** Where a project's suites send their requests. */
 export interface Target {
   name: TargetName;
