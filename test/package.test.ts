@@ -29,8 +29,36 @@ const elsewhere = join(work, 'elsewhere');
 mkdirSync(elsewhere);
 const version = (JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { version: string }).version;
 const installed = join(prefix, 'lib', 'node_modules', 'grex-harness');
-/** What a machine with only Node 20 has: node and npm, the system's tools, and what was installed into the prefix. */
+/**
+ * npm's own settings, as the npm running these tests resolved them. Setting
+ * npm_config_prefix also moves the global npmrc (PREFIX/etc/npmrc), which on
+ * some machines holds the cafile of the proxy in front of the registry:
+ * without it, an install that has to reach the registry (a cache that lacks a
+ * packument, as on a fresh CI machine) waits on TLS until it is killed. So the
+ * global and user npmrc, the cache, the CA and the proxies are passed as set.
+ */
+function npmSettings(): NodeJS.ProcessEnv {
+  const keys = ['cache', 'cafile', 'globalconfig', 'userconfig', 'registry', 'proxy', 'https-proxy', 'noproxy', 'strict-ssl'];
+  const variable = (key: string): string => `npm_config_${key.replaceAll('-', '_')}`;
+  let resolved: Record<string, unknown> = {};
+  if (keys.slice(0, 4).some((key) => process.env[variable(key)] === undefined)) {
+    const listed = spawnSync('npm', ['config', 'list', '--json'], { cwd: ROOT, encoding: 'utf8', timeout: 30_000 });
+    if (listed.status === 0) resolved = JSON.parse(listed.stdout) as Record<string, unknown>;
+  }
+  const settings: NodeJS.ProcessEnv = {};
+  for (const key of keys) {
+    const value = process.env[variable(key)] ?? resolved[key];
+    if (value !== undefined && value !== null && value !== '') settings[variable(key)] = String(value);
+  }
+  for (const name of ['HTTP_PROXY', 'HTTPS_PROXY', 'NO_PROXY', 'http_proxy', 'https_proxy', 'no_proxy', 'NODE_EXTRA_CA_CERTS', 'SSL_CERT_FILE']) {
+    if (process.env[name]) settings[name] = process.env[name];
+  }
+  return settings;
+}
+
+/** What a machine with only Node 20 has: node and npm (with its settings), the system's tools, and what was installed into the prefix. */
 const env: NodeJS.ProcessEnv = {
+  ...npmSettings(),
   PATH: [join(prefix, 'bin'), dirname(process.execPath), '/usr/bin', '/bin'].join(':'),
   HOME: process.env.HOME,
   GREX_HARNESS_CACHE: join(work, 'cache'),
@@ -118,7 +146,8 @@ function runAction(inputs: Record<string, string>, only?: string[]): { steps: Re
       encoding: 'utf8',
       timeout: INSTALL_TIMEOUT_MS,
     });
-    steps[name] = { status: result.status, output: `${result.stdout}${result.stderr}` };
+    const killed = result.status === null ? `\n(${name}: killed by ${result.signal ?? 'a signal'}${result.error ? `: ${result.error.message}` : ''}, after at most ${INSTALL_TIMEOUT_MS / 1000} s)` : '';
+    steps[name] = { status: result.status, output: `${result.stdout}${result.stderr}${killed}` };
     outputs[name] = Object.fromEntries(
       readFileSync(outputFile, 'utf8')
         .split('\n')
