@@ -10,9 +10,14 @@ import { b2cEnvironment, tokenCollection } from '../mock/b2c/postman.js';
 import { fairUseSettings, faults as faultSettings, firewallSettings } from '../mock/admin.js';
 import { DEFAULT_FAIR_USE } from '../mock/fairuse.js';
 import { DEFAULT_FIREWALL } from '../mock/firewall.js';
-import { startMock } from '../mock/server.js';
+import { startMock, type RunningMock } from '../mock/server.js';
+import type { MockApp } from '../mock/app.js';
 import { CERTIFY_HELP, GRADE_HELP, certifyCommand, gradeCommand } from '../grader/commands.js';
 import { HOST_NAMES } from '../mock/tls.js';
+import { ScenarioError } from '../mock/scenario.js';
+import { StateFileError } from '../mock/state/store.js';
+import { SCENARIOS } from '../fixtures/scenarios/index.js';
+import { SNAPSHOT_HELP, snapshotCommand } from './snapshot.js';
 
 const HELP = `grex-harness: a contract-driven G-REX mock and conformance harness
 
@@ -51,6 +56,16 @@ Commands:
               --config F        JSON {"firewall": {...}, "fairUse": {...}}: the
                                 settings of GET|POST /__admin/firewall and
                                 /__admin/fairuse (limits, blocks, overrides)
+              --state F         keep the state (registry, B2C grants, the clock,
+                                fair-use windows, firewall blocks) in F (SQLite),
+                                and continue from F when it holds one: a write
+                                is in F before it is answered. Without it the
+                                state lives in memory only
+              --scenario S      start from a named situation instead of the
+                                bare fixtures (fixtures/scenarios/README.md):
+${SCENARIOS.map((scenario) => `                                  ${scenario.name}`).join('\n')}
+                                or from a snapshot file (S.json); with --state,
+                                a file that already holds a state wins
               --tls             hosts mode: HTTPS with certificates for the real
                                 host names (eexfrancedemoapi.grexel.com,
                                 gcrfdemo.b2clogin.com, their PROD twins,
@@ -91,7 +106,7 @@ Commands:
                                 it the proxy answers 429 (x-grex-proxy: held)
               --timeout S       upstream time limit in seconds (default 30): 504
             GET /__proxy/journal (?format=har), /__proxy/drift, /__proxy/health.
-${CERTIFY_HELP}${GRADE_HELP}  help      Show this text.
+${SNAPSHOT_HELP}${CERTIFY_HELP}${GRADE_HELP}  help      Show this text.
 `;
 
 async function main(argv: string[]): Promise<number> {
@@ -103,6 +118,8 @@ async function main(argv: string[]): Promise<number> {
       return codes(rest);
     case 'postman':
       return postman(rest);
+    case 'snapshot':
+      return snapshotCommand(rest);
     case 'certify':
       return certifyCommand(rest);
     case 'grade':
@@ -120,13 +137,16 @@ async function main(argv: string[]): Promise<number> {
   }
 }
 
+/** A --config or --fault the mock refuses: said in one line, exit 2. */
+class SettingsError extends Error {}
+
 async function mock(args: string[]): Promise<number> {
   const { values } = parseArgs({
     args,
     options: {
       port: { type: 'string' },
       host: { type: 'string', default: '127.0.0.1' },
-      profile: { type: 'string', default: 'default' },
+      profile: { type: 'string' },
       seed: { type: 'string' },
       'self-check': { type: 'boolean', default: false },
       'journal-size': { type: 'string', default: '10000' },
@@ -141,6 +161,8 @@ async function mock(args: string[]): Promise<number> {
       'fair-use': { type: 'string', default: 'on' },
       config: { type: 'string' },
       fault: { type: 'string', multiple: true },
+      state: { type: 'string' },
+      scenario: { type: 'string' },
       help: { type: 'boolean' },
     },
   });
@@ -166,7 +188,7 @@ async function mock(args: string[]): Promise<number> {
       return 2;
     }
   }
-  if (values.profile !== 'default' && values.profile !== 'large') {
+  if (values.profile !== undefined && values.profile !== 'default' && values.profile !== 'large') {
     process.stderr.write(`grex-harness mock: --profile must be default or large, got "${values.profile}"\n`);
     return 2;
   }
@@ -193,38 +215,47 @@ async function mock(args: string[]): Promise<number> {
       return 2;
     }
   }
-  const started = performance.now();
-  const running = await startMock({
-    clockStart,
-    port: checks.port as number,
-    host: values.host ?? '127.0.0.1',
-    profile: values.profile,
-    seed: values.seed === undefined ? undefined : (checks.seed as number),
-    selfCheck: values['self-check'] ?? false,
-    journalCapacity: checks.journal as number,
-    writeLatencyMs: checks.writeLatency as number,
-    journalMaxBytes: (checks.journalMb as number) * 1024 * 1024,
-    journalSpillFile: values['journal-file'],
-    maxBodyBytes: checks.body as number,
-    tls: values.tls ?? false,
-    firewall: { ...DEFAULT_FIREWALL, enabled: firewall !== 'off', profile: firewall === 'strict' ? 'strict' : 'realistic', diagnostics: firewallHeader === 'on' },
-    fairUse: { ...DEFAULT_FAIR_USE, enabled: fairUse === 'on' },
-  });
   // A settings file refines the flags, checked as the admin API checks the same settings; so are faults.
-  type Apply = (app: typeof running.app, body: Buffer) => { status: number; body?: unknown };
+  // They apply before a scenario runs, which may depend on them (the fair-use edge fills the windows configured).
+  type Apply = (app: MockApp, body: Buffer) => { status: number; body?: unknown };
   const parts: [Apply, unknown, string][] = [
     [firewallSettings, settings.firewall, `--config ${values.config}`],
     [fairUseSettings, settings.fairUse, `--config ${values.config}`],
     ...(values.fault ?? []).map((text): [Apply, unknown, string] => [faultSettings, text, `--fault ${text}`]),
   ];
-  for (const [apply, part, source] of parts) {
-    if (part === undefined) continue;
-    const outcome = apply(running.app, Buffer.from(typeof part === 'string' ? part : JSON.stringify(part)));
-    if (outcome.status !== 200) {
-      process.stderr.write(`grex-harness mock: ${source}: ${(outcome.body as { error: string }).error}\n`);
-      await running.close();
-      return 2;
+  const configure = (app: MockApp): void => {
+    for (const [apply, part, source] of parts) {
+      if (part === undefined) continue;
+      const outcome = apply(app, Buffer.from(typeof part === 'string' ? part : JSON.stringify(part)));
+      if (outcome.status !== 200) throw new SettingsError(`${source}: ${(outcome.body as { error: string }).error}`);
     }
+  };
+  const started = performance.now();
+  let running: RunningMock;
+  try {
+    running = await startMock({
+      clockStart,
+      port: checks.port as number,
+      host: values.host ?? '127.0.0.1',
+      profile: values.profile as 'default' | 'large' | undefined,
+      seed: values.seed === undefined ? undefined : (checks.seed as number),
+      selfCheck: values['self-check'] ?? false,
+      journalCapacity: checks.journal as number,
+      writeLatencyMs: checks.writeLatency as number,
+      journalMaxBytes: (checks.journalMb as number) * 1024 * 1024,
+      journalSpillFile: values['journal-file'],
+      maxBodyBytes: checks.body as number,
+      tls: values.tls ?? false,
+      firewall: { ...DEFAULT_FIREWALL, enabled: firewall !== 'off', profile: firewall === 'strict' ? 'strict' : 'realistic', diagnostics: firewallHeader === 'on' },
+      fairUse: { ...DEFAULT_FAIR_USE, enabled: fairUse === 'on' },
+      configure,
+      stateFile: values.state,
+      scenario: values.scenario,
+    });
+  } catch (error) {
+    if (!(error instanceof StateFileError || error instanceof ScenarioError || error instanceof SettingsError)) throw error;
+    process.stderr.write(`grex-harness mock: ${error.message}\n`);
+    return 2;
   }
   const { app } = running;
   const lines = [`grex-harness mock listening on ${running.url} (ready in ${Math.round(performance.now() - started)} ms)`, '', 'Postman environment (manual Appendix 1/4 variable names):'];
@@ -236,7 +267,8 @@ async function mock(args: string[]): Promise<number> {
   const users = [...app.registry.users.values()].filter((user) => user.status === 'Active');
   lines.push(
     '',
-    `Registry: ${app.registry.organizations.size} organisations, ${app.registry.accounts.size} accounts, ${app.registry.bundles.size} bundles; clock at ${app.clock.iso()} (${values.profile} profile).`,
+    `Registry: ${app.registry.organizations.size} organisations, ${app.registry.accounts.size} accounts, ${app.registry.bundles.size} bundles; clock at ${app.clock.iso()} (${app.config.profile} profile).`,
+    ...running.notes,
     `Firewall: ${app.firewall.config.enabled ? `${app.firewall.config.profile}${app.firewall.config.diagnostics ? ', rule named in x-grex-firewall-rule' : ''}` : 'off'}; fair use: ${
       app.fairUse.config.enabled ? app.fairUse.config.limits.map((limit) => `${limit.requests} per ${limit.windowSeconds} s`).join(', ') : 'off'
     } (GET ${running.url}/__admin/firewall, /__admin/fairuse).`,

@@ -240,9 +240,15 @@ export function redeemToken(b2c: B2CService, users: (userId: string) => User | u
   if (!user || user.status !== 'Active') return refusals.inactiveUser();
 
   const session: Session = 'code' in grant ? { userId: grant.userId, signedInAt: grant.issuedAt, nonce: grant.nonce } : { userId: grant.userId, signedInAt: grant.signedInAt };
-  if ('code' in grant) grant.redeemed = true;
+  if ('code' in grant) {
+    grant.redeemed = true;
+    b2c.touch('authorizationCodes', grant);
+  }
   const refresh = scopes.offline ? newRefreshToken(b2c, tenant, client, scopes, session) : undefined;
-  if (refresh && !('code' in grant)) grant.rotated = true;
+  if (refresh && !('code' in grant)) {
+    grant.rotated = true;
+    b2c.touch('refreshTokens', grant);
+  }
   return tokenResponse(b2c, tenant, client, user, scopes, session, refresh, request.form.client_info === '1');
 }
 
@@ -271,6 +277,7 @@ function newRefreshToken(b2c: B2CService, tenant: Tenant, client: Client, scopes
     revoked: false,
   };
   b2c.refreshTokens.set(grant.token, grant);
+  b2c.touch('refreshTokens', grant);
   return grant;
 }
 

@@ -1,0 +1,241 @@
+import { existsSync, statSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import type BetterSqlite3 from 'better-sqlite3';
+import { DUPLICATE_WINDOW_MS } from '../domain/transactions.js';
+import { RECORD_KEYS, RECORD_KINDS, type Changes, type RecordKind } from './changes.js';
+import { STATE_FORMAT, STATE_VERSION, userWithSecret, type StateDocument, type StateParts } from './document.js';
+
+type Database = BetterSqlite3.Database;
+type Statement = BetterSqlite3.Statement;
+
+/** The fixtures a state grew from: `POST /__admin/reset` goes back to them, also after a restart. */
+export interface StateOrigin {
+  profile: 'default' | 'large';
+  seed: number;
+}
+
+/** A state file that cannot be used, with a message that says why and what to do. */
+export class StateFileError extends Error {}
+
+const REGISTRY_KINDS = new Set<RecordKind>(['organizations', 'users', 'accounts', 'devices', 'bundles', 'transactions', 'cancellations', 'scheduled', 'measurements', 'issuanceRequests']);
+
+const SCHEMA = `
+  CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
+  CREATE TABLE records (kind TEXT NOT NULL, id TEXT NOT NULL, doc TEXT NOT NULL);
+  CREATE UNIQUE INDEX records_key ON records (kind, id);
+  CREATE TABLE recent_writes (key TEXT PRIMARY KEY, at REAL NOT NULL) WITHOUT ROWID;
+  CREATE INDEX recent_writes_at ON recent_writes (at);
+`;
+
+const requireModule = createRequire(import.meta.url);
+
+/**
+ * better-sqlite3, loaded only when a state file is used: it is a native
+ * module and an optional dependency, so an install where it could not be
+ * built still runs the mock in memory.
+ */
+function sqlite(): typeof BetterSqlite3 {
+  try {
+    return requireModule('better-sqlite3') as typeof BetterSqlite3;
+  } catch (error) {
+    throw new StateFileError(
+      `--state needs better-sqlite3, an optional dependency that is not installed or did not build here (${(error as Error).message.split('\n')[0]}). ` +
+        'Install it with a C++ toolchain and Python at hand (npm install better-sqlite3), or run the mock without --state (in memory).',
+    );
+  }
+}
+
+/**
+ * The state file: SQLite in WAL mode, one row per record (`records`, JSON
+ * documents keyed by kind and id, in the order they were first written, so
+ * a restart rebuilds maps in the same order), the duplicate-write
+ * fingerprints, and the registry's fields, the clock, fair use and the
+ * firewall in `meta`. `synchronous = FULL`: a commit is on the disk (the WAL
+ * fsynced) before the call returns, and the mock answers a write only after
+ * its commit. The file is held with an exclusive lock: a second mock on the
+ * same file is refused.
+ */
+export class StateStore {
+  private readonly upsert: Statement;
+  private readonly remove: Statement;
+  private readonly remember: Statement;
+  private readonly forget: Statement;
+  private readonly setMeta: Statement;
+
+  private constructor(
+    private readonly db: Database,
+    readonly path: string,
+  ) {
+    this.upsert = db.prepare('INSERT INTO records (kind, id, doc) VALUES (?, ?, ?) ON CONFLICT (kind, id) DO UPDATE SET doc = excluded.doc');
+    this.remove = db.prepare('DELETE FROM records WHERE kind = ? AND id = ?');
+    this.remember = db.prepare('INSERT INTO recent_writes (key, at) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET at = excluded.at');
+    this.forget = db.prepare('DELETE FROM recent_writes WHERE at < ?');
+    this.setMeta = db.prepare('INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value');
+  }
+
+  /**
+   * Opens (or creates) a state file. An existing one is read whole before the
+   * mock starts: its state and the fixtures it grew from; a file of another
+   * format version, or not a state file at all, is refused before anything
+   * of it is used or changed.
+   */
+  static open(path: string): { store: StateStore; loaded?: { document: StateDocument; origin: StateOrigin } } {
+    const Database = sqlite();
+    const existed = existsSync(path) && statSync(path).size > 0;
+    let db: Database;
+    try {
+      db = new Database(path, { timeout: 1000 });
+    } catch (error) {
+      throw new StateFileError(`${path}: cannot be opened (${(error as Error).message})`);
+    }
+    try {
+      // Exclusive: the file is this mock's until it stops (also no shared-memory index beside the WAL).
+      db.pragma('locking_mode = EXCLUSIVE');
+      const version = db.pragma('user_version', { simple: true }) as number;
+      const tables = (db.prepare('SELECT count(*) AS n FROM sqlite_master').get() as { n: number }).n;
+      const empty = version === 0 && tables === 0;
+      if (existed && !empty && version !== STATE_VERSION) {
+        throw new StateFileError(
+          version === 0 && tables > 0
+            ? `${path} is an SQLite database, but not a grex-harness state file`
+            : `${path} was written in state format version ${version}; this grex-harness reads version ${STATE_VERSION}. Start with another --state file, or move the state over with a snapshot (grex-harness snapshot save|load)`,
+        );
+      }
+      db.pragma('journal_mode = WAL');
+      db.pragma('synchronous = FULL');
+      if (empty) {
+        db.transaction(() => {
+          db.exec(SCHEMA);
+          db.pragma(`user_version = ${STATE_VERSION}`);
+          db.prepare('INSERT INTO meta (key, value) VALUES (?, ?)').run('format', STATE_FORMAT);
+        })();
+      }
+      const store = new StateStore(db, path);
+      // A write takes the exclusive lock now: a second mock on this file stops here, not at its first commit.
+      store.setMeta.run('openedAt', new Date().toISOString());
+      return { store, loaded: store.load() };
+    } catch (error) {
+      db.close();
+      if (error instanceof StateFileError) throw error;
+      const message = (error as Error).message;
+      if (/not a database/i.test(message)) throw new StateFileError(`${path} is not a grex-harness state file (not an SQLite database)`);
+      if (/locked|busy/i.test(message)) throw new StateFileError(`${path} is in use by another process (another grex-harness mock?)`);
+      throw new StateFileError(`${path}: ${message}`);
+    }
+  }
+
+  /** Replaces everything in the file with a document, in one transaction. */
+  writeAll(document: StateDocument, origin: StateOrigin): void {
+    this.db.transaction(() => {
+      this.db.exec('DELETE FROM records; DELETE FROM recent_writes;');
+      const { registry, b2c } = document;
+      for (const kind of RECORD_KINDS) {
+        const key = RECORD_KEYS[kind];
+        const records = (REGISTRY_KINDS.has(kind) ? registry[kind as keyof typeof registry] : b2c[kind as keyof typeof b2c]) as unknown as Record<string, string>[];
+        for (const record of records) this.upsert.run(kind, record[key], JSON.stringify(record));
+      }
+      for (const [key, at] of registry.recentWrites) this.remember.run(key, at);
+      this.setMeta.run('origin', JSON.stringify(origin));
+      this.setMeta.run('issuingBody', JSON.stringify(registry.issuingBody));
+      this.setMeta.run('codeLists', JSON.stringify(registry.codeLists));
+      this.setMeta.run('auctions', JSON.stringify(registry.auctions));
+      this.setMeta.run('nextCertificate', String(registry.nextCertificate));
+      this.setMeta.run('clock', JSON.stringify({ now: document.clock, wall: new Date().toISOString() }));
+      this.setMeta.run('fairUse', JSON.stringify(document.fairUse));
+      this.setMeta.run('firewall', JSON.stringify(document.firewall));
+    })();
+  }
+
+  /** Writes what changed, in one transaction: every record noted, removed MFA codes, fingerprints, fields, the clock. */
+  commit(changes: Changes, { registry, b2c, clock }: StateParts): void {
+    this.db.transaction(() => {
+      for (const [kind, records] of changes.records) {
+        if (records.size === 0) continue;
+        const key = RECORD_KEYS[kind];
+        for (const record of records) {
+          // An MFA code noted and used (or replaced) in the same batch: the removal below decides.
+          if (kind === 'mfaCodes' && b2c.mfaCodes.get((record as { userId: string }).userId) !== record) continue;
+          const row = kind === 'users' ? userWithSecret(registry, record as never) : record;
+          this.upsert.run(kind, (record as Record<string, string>)[key], JSON.stringify(row));
+        }
+      }
+      for (const userId of changes.removed.get('mfaCodes') ?? []) {
+        const live = b2c.mfaCodes.get(userId);
+        if (live) this.upsert.run('mfaCodes', userId, JSON.stringify(live));
+        else this.remove.run('mfaCodes', userId);
+      }
+      if (changes.recentWrites.size > 0) {
+        for (const key of changes.recentWrites) {
+          const at = registry.recentWrites.get(key);
+          if (at !== undefined) this.remember.run(key, at);
+        }
+        this.forget.run(clock.now() - DUPLICATE_WINDOW_MS);
+      }
+      if (changes.nextCertificate) this.setMeta.run('nextCertificate', String(registry.nextCertificate));
+      if (changes.codeLists) this.setMeta.run('codeLists', JSON.stringify(registry.codeLists));
+      if (changes.clock) this.setMeta.run('clock', JSON.stringify({ now: clock.iso(), wall: new Date().toISOString() }));
+    })();
+  }
+
+  /** Fair-use windows and firewall violations: they change with every request, reads included, so they are saved apart, at most once a second. */
+  saveLimits({ fairUse, firewall }: Pick<StateParts, 'fairUse' | 'firewall'>): void {
+    this.db.transaction(() => {
+      this.setMeta.run('fairUse', JSON.stringify(fairUse.exportState()));
+      this.setMeta.run('firewall', JSON.stringify(firewall.exportState()));
+    })();
+  }
+
+  close(): void {
+    if (this.db.open) this.db.close();
+  }
+
+  /** The whole file as a document, read in one transaction; the clock has run on by the time that passed since it was saved. */
+  private load(): { document: StateDocument; origin: StateOrigin } | undefined {
+    return this.db.transaction(() => {
+      const meta = new Map((this.db.prepare('SELECT key, value FROM meta').all() as { key: string; value: string }[]).map((row) => [row.key, row.value]));
+      if (meta.get('format') !== STATE_FORMAT) throw new StateFileError(`${this.path} is not a grex-harness state file (no format mark)`);
+      // Created, but the mock stopped before its first state was written (the origin comes with it): nothing to continue from.
+      if (!meta.has('origin')) return undefined;
+      const json = <T>(key: string): T => {
+        const value = meta.get(key);
+        if (value === undefined) throw new StateFileError(`${this.path} is incomplete: it has no ${key}`);
+        return JSON.parse(value) as T;
+      };
+      const arrays = new Map<string, unknown[]>(RECORD_KINDS.map((kind) => [kind, []]));
+      for (const [kind, doc] of this.db.prepare('SELECT kind, doc FROM records ORDER BY rowid').raw().iterate() as IterableIterator<[string, string]>) {
+        const list = arrays.get(kind);
+        if (!list) throw new StateFileError(`${this.path} holds records of an unknown kind "${kind}"`);
+        list.push(JSON.parse(doc));
+      }
+      const clock = json<{ now: string; wall: string }>('clock');
+      const now = Date.parse(clock.now) + (Date.now() - Date.parse(clock.wall));
+      const of = <K extends RecordKind>(kind: K): never => arrays.get(kind) as never;
+      const document: StateDocument = {
+        format: STATE_FORMAT,
+        version: STATE_VERSION,
+        clock: new Date(now).toISOString(),
+        registry: {
+          issuingBody: json('issuingBody'),
+          organizations: of('organizations'),
+          users: of('users'),
+          accounts: of('accounts'),
+          devices: of('devices'),
+          bundles: of('bundles'),
+          transactions: of('transactions'),
+          cancellations: of('cancellations'),
+          scheduled: of('scheduled'),
+          measurements: of('measurements'),
+          issuanceRequests: of('issuanceRequests'),
+          codeLists: json('codeLists'),
+          auctions: json('auctions'),
+          nextCertificate: json('nextCertificate'),
+          recentWrites: this.db.prepare('SELECT key, at FROM recent_writes ORDER BY at').raw().all() as [string, number][],
+        },
+        b2c: { authorizationCodes: of('authorizationCodes'), refreshTokens: of('refreshTokens'), mfaCodes: of('mfaCodes') },
+        fairUse: json('fairUse'),
+        firewall: json('firewall'),
+      };
+      return { document, origin: json<StateOrigin>('origin') };
+    })();
+  }
+}
