@@ -1,12 +1,13 @@
 import assert from 'node:assert/strict';
 import { once } from 'node:events';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
+import Database from 'better-sqlite3';
 import { Agent, request } from 'undici';
 import { certificateId, certificateSerial, type CertificateBundle, type Transaction } from '../mock/domain/model.js';
-import { startCliMock, type StartedMock } from './support/cli.js';
+import { runCliAsync, startCliMock, type StartedMock } from './support/cli.js';
 import { checkInvariants } from './support/invariants.js';
 import { mockClient, type MockClient } from './support/mock.js';
 import { approvedDevice, eolienAndVolta, idIn, issue, ok } from './support/state.js';
@@ -244,5 +245,50 @@ describe('mock --state FILE', () => {
     assert.ok(bySerial.size >= answered.size);
     await checkInvariants(client.readAll);
     await restarted.stop();
+  });
+
+  it('refuses a file it cannot continue from, with one line and exit 2, and reads nothing of it', async () => {
+    const file = join(scratch, 'refusals.db');
+    const mock = await start(file);
+    const busy = await runCliAsync(['mock', '--port', '0', '--state', file]);
+    assert.equal(busy.status, 2, busy.stderr);
+    assert.match(busy.stderr, /refusals\.db is in use by another process \(another grex-harness mock\?\)/);
+    await mock.stop();
+
+    const mismatch = await runCliAsync(['mock', '--port', '0', '--state', file, '--profile', 'large']);
+    assert.equal(mismatch.status, 2, mismatch.stderr);
+    assert.match(mismatch.stderr, /refusals\.db grew from the default profile, not large: drop --profile, or use another --state file/);
+
+    const edit = (path: string, change: (db: Database.Database) => void): void => {
+      const db = new Database(path);
+      change(db);
+      db.close();
+    };
+    const copy = (name: string): string => {
+      const target = join(scratch, name);
+      writeFileSync(target, readFileSync(file));
+      return target;
+    };
+    const newer = copy('newer.db');
+    edit(newer, (db) => db.pragma('user_version = 2'));
+    const broken = copy('broken.db');
+    edit(broken, (db) => db.prepare("UPDATE records SET doc = '{\"bundleId\": ' WHERE rowid = (SELECT max(rowid) FROM records WHERE kind = 'bundles')").run());
+    const foreign = join(scratch, 'foreign.db');
+    edit(foreign, (db) => db.exec('CREATE TABLE notes (text TEXT)'));
+    const text = join(scratch, 'text.db');
+    writeFileSync(text, 'not a database at all\n');
+    for (const [path, expected] of [
+      [newer, /newer\.db was written in state format version 2; this grex-harness reads version 1/],
+      [broken, /broken\.db: .*JSON/],
+      [foreign, /foreign\.db is an SQLite database, but not a grex-harness state file/],
+      [text, /text\.db is not a grex-harness state file \(not an SQLite database\)/],
+    ] as [string, RegExp][]) {
+      const before = readFileSync(path);
+      const result = await runCliAsync(['mock', '--port', '0', '--state', path]);
+      assert.equal(result.status, 2, result.stderr);
+      assert.match(result.stderr, expected);
+      assert.doesNotMatch(result.stderr, /\n\s+at /, 'one line, no stack trace');
+      assert.ok(readFileSync(path).equals(before), `${path} is left as it was`);
+    }
   });
 });

@@ -111,8 +111,6 @@ export class StateStore {
         })();
       }
       const store = new StateStore(db, path);
-      // A write takes the exclusive lock now: a second mock on this file stops here, not at its first commit.
-      store.setMeta.run('openedAt', new Date().toISOString());
       return { store, loaded: store.load() };
     } catch (error) {
       db.close();
@@ -189,7 +187,13 @@ export class StateStore {
     if (this.db.open) this.db.close();
   }
 
-  /** The whole file as a document, read in one transaction; the clock has run on by the time that passed since it was saved. */
+  /**
+   * The whole file as a document, read in one transaction; the clock has run
+   * on by the time that passed since it was saved. The transaction is a
+   * writer's (IMMEDIATE), which in exclusive locking mode keeps the file
+   * locked from now on: a second mock on it stops here, and a file refused
+   * here is left exactly as it was.
+   */
   private load(): { document: StateDocument; origin: StateOrigin } | undefined {
     return this.db.transaction(() => {
       const meta = new Map((this.db.prepare('SELECT key, value FROM meta').all() as { key: string; value: string }[]).map((row) => [row.key, row.value]));
@@ -236,6 +240,6 @@ export class StateStore {
         firewall: json('firewall'),
       };
       return { document, origin: json<StateOrigin>('origin') };
-    })();
+    }).immediate();
   }
 }
