@@ -3,6 +3,7 @@ import { TENANTS } from '../../mock/app.js';
 import { budgetSettings, FairUseBudget } from './budget.js';
 import { GrexHttp, transcript, type Exchange, type SendOptions } from './http.js';
 import type { GetOperation, WriteOperation } from './operations.js';
+import { startScenarioMock } from './scenario-mock.js';
 import { demoTarget, mockTarget, type Target, type TargetName } from './target.js';
 
 export interface Tokens {
@@ -126,9 +127,29 @@ export interface Grex {
   call(contract: string, method: string, path: string, options?: SendOptions & { as?: string }): Promise<Exchange>;
 }
 
-export const test = base.extend<{ grex: Grex }, { grexTarget: TargetName; target: Target; session: Session; budget: FairUseBudget | undefined }>({
+export const test = base.extend<
+  { grex: Grex },
+  { grexTarget: TargetName; grexScenario: string | undefined; target: Target; session: Session; budget: FairUseBudget | undefined }
+>({
   grexTarget: ['mock', { option: true, scope: 'worker' }],
-  target: [async ({ grexTarget }, use) => use(resolveTarget(grexTarget)), { scope: 'worker' }],
+  /**
+   * A scenario for the tests of one file (`test.use({ grexScenario: 'locked-account' })`,
+   * fixtures/scenarios/): on the mock, the file gets a mock of its own started
+   * from it, beside the shared one. Scenario files are `@mock`: DEMO has none.
+   */
+  grexScenario: [undefined, { option: true, scope: 'worker' }],
+  target: [
+    async ({ grexTarget, grexScenario }, use) => {
+      if (!grexScenario || grexTarget !== 'mock') return use(resolveTarget(grexTarget));
+      const mock = await startScenarioMock(grexScenario);
+      try {
+        await use(mockTarget('mock', mock.origin, mock.origin, TENANTS.find((tenant) => tenant.name === 'gcrfdemo')!));
+      } finally {
+        await mock.stop();
+      }
+    },
+    { scope: 'worker' },
+  ],
   budget: [
     async ({ target }, use) => {
       // Only DEMO has a fair-use policy the suites must respect; the mock's suites provoke its limits on purpose.
