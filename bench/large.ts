@@ -18,7 +18,7 @@ type Profile = (typeof PROFILES)[number];
 
 const TARGETS = { startSeconds: 5, rssMB: 300, throughputShare: 0.8 };
 
-interface Started {
+export interface Started {
   profile: Profile;
   child: ChildProcess;
   url: string;
@@ -30,14 +30,18 @@ interface Started {
 }
 
 /** VmRSS of a process, MB. */
-function rssMB(pid: number): number {
+export function rssMB(pid: number): number {
   const match = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
   return match ? Number(match[1]) / 1024 : Number.NaN;
 }
 
-function startMock(profile: Profile, config: string): Promise<Started> {
+/** `grex-harness mock --port 0 --profile P --config F [extra]`, timed from the spawn to its "Ready" line. */
+export function startMock(profile: Profile, config: string, extra: string[] = []): Promise<Started> {
   const spawned = performance.now();
-  const child = spawn(process.execPath, ['--import', 'tsx', 'cli/grex-harness.ts', 'mock', '--port', '0', '--profile', profile, '--config', config], { cwd: ROOT, stdio: ['ignore', 'pipe', 'inherit'] });
+  const child = spawn(process.execPath, ['--import', 'tsx', 'cli/grex-harness.ts', 'mock', '--port', '0', '--profile', profile, '--config', config, ...extra], {
+    cwd: ROOT,
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
   return new Promise((resolve, reject) => {
     let banner = '';
     const timer = setTimeout(() => {
