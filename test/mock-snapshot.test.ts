@@ -62,6 +62,7 @@ describe('snapshot and restore', () => {
   });
 
   it('a malformed or inconsistent document is refused with its problems; the state stays as it was', async () => {
+    ok(await mock.admin('POST', '/__admin/refresh-token', { user: 'volta-trader' }));
     const good = await snapshot();
     const broken = (change: (document: any) => void): any => {
       const copy = structuredClone(good);

@@ -106,7 +106,8 @@ const CONTRACT_SCHEMAS: Record<string, [contract: string, schema: string]> = {
   auctions: ['public-reports', 'AuctionResult'],
 };
 
-const CODE_LIST_SCHEMAS: Record<CodeListName, string> = {
+/** The Master Data schema of each code list's entries. */
+export const CODE_LIST_SCHEMAS: Record<CodeListName, string> = {
   EnergySources: 'EnergySource',
   Technologies: 'Technology',
   Countries: 'Country',
@@ -287,7 +288,7 @@ class Problems {
 
 /** What a schema cannot say: unique keys, references between records, volumes that match their ranges, no certificate in two bundles. */
 function consistencyProblems(document: StateDocument, problems: Problems): void {
-  const { registry, b2c } = document;
+  const { registry } = document;
   const keyed = <T>(kind: string, items: T[], key: (item: T) => string): Set<string> => {
     const seen = new Set<string>();
     items.forEach((item, index) => {
@@ -309,41 +310,36 @@ function consistencyProblems(document: StateDocument, problems: Problems): void 
   keyed('measurements', registry.measurements, (item) => item.measurementDataId);
   keyed('issuanceRequests', registry.issuanceRequests, (item) => item.issuanceRequestId);
 
-  const refer = (where: string, field: string, value: string | null | undefined, known: Set<string>, what: string): void => {
-    if (value !== null && value !== undefined && !known.has(value)) problems.add(`${where}/${field}: ${JSON.stringify(value)} is not ${what}`);
-  };
   if (!organizations.has(registry.issuingBody.organizationId)) problems.add(`/registry/issuingBody/organizationId: ${JSON.stringify(registry.issuingBody.organizationId)} is not an organisation`);
-  registry.users.forEach((item, index) => refer(`/registry/users/${index}`, 'organizationId', item.organizationId, organizations, 'an organisation'));
-  registry.accounts.forEach((item, index) => {
-    refer(`/registry/accounts/${index}`, 'organizationId', item.organizationId, organizations, 'an organisation');
-    refer(`/registry/accounts/${index}`, 'parentAccountNumber', item.parentAccountNumber, accounts, 'an account');
-  });
-  registry.devices.forEach((item, index) => {
-    refer(`/registry/devices/${index}`, 'organizationId', item.organizationId, organizations, 'an organisation');
-    refer(`/registry/devices/${index}`, 'issuingAccountNumber', item.issuingAccountNumber, accounts, 'an account');
-  });
-  registry.transactions.forEach((item, index) => {
-    refer(`/registry/transactions/${index}`, 'fromAccountNumber', item.fromAccountNumber, accounts, 'an account');
-    refer(`/registry/transactions/${index}`, 'toAccountNumber', item.toAccountNumber, accounts, 'an account');
-  });
-  registry.cancellations.forEach((item, index) => {
-    refer(`/registry/cancellations/${index}`, 'transactionId', item.transactionId, transactions, 'a transaction');
-    refer(`/registry/cancellations/${index}`, 'accountNumber', item.accountNumber, accounts, 'an account');
-  });
-  registry.scheduled.forEach((item, index) => {
-    refer(`/registry/scheduled/${index}`, 'fromAccountNumber', item.fromAccountNumber, accounts, 'an account');
-    refer(`/registry/scheduled/${index}`, 'toAccountNumber', item.toAccountNumber, accounts, 'an account');
-  });
-  registry.measurements.forEach((item, index) => refer(`/registry/measurements/${index}`, 'gsrn', item.gsrn, devices, 'a device'));
-  registry.issuanceRequests.forEach((item, index) => refer(`/registry/issuanceRequests/${index}`, 'gsrn', item.gsrn, devices, 'a device'));
-  for (const kind of ['authorizationCodes', 'refreshTokens', 'mfaCodes'] as const) {
-    b2c[kind].forEach((item, index) => refer(`/b2c/${kind}/${index}`, 'userId', item.userId, users, 'a user'));
+  const references: [section: 'registry' | 'b2c', kind: string, field: string, known: Set<string>, what: string][] = [
+    ['registry', 'users', 'organizationId', organizations, 'an organisation'],
+    ['registry', 'accounts', 'organizationId', organizations, 'an organisation'],
+    ['registry', 'accounts', 'parentAccountNumber', accounts, 'an account'],
+    ['registry', 'devices', 'organizationId', organizations, 'an organisation'],
+    ['registry', 'devices', 'issuingAccountNumber', accounts, 'an account'],
+    ['registry', 'bundles', 'accountNumber', accounts, 'an account'],
+    ['registry', 'transactions', 'fromAccountNumber', accounts, 'an account'],
+    ['registry', 'transactions', 'toAccountNumber', accounts, 'an account'],
+    ['registry', 'cancellations', 'transactionId', transactions, 'a transaction'],
+    ['registry', 'cancellations', 'accountNumber', accounts, 'an account'],
+    ['registry', 'scheduled', 'fromAccountNumber', accounts, 'an account'],
+    ['registry', 'scheduled', 'toAccountNumber', accounts, 'an account'],
+    ['registry', 'measurements', 'gsrn', devices, 'a device'],
+    ['registry', 'issuanceRequests', 'gsrn', devices, 'a device'],
+    ['b2c', 'authorizationCodes', 'userId', users, 'a user'],
+    ['b2c', 'refreshTokens', 'userId', users, 'a user'],
+    ['b2c', 'mfaCodes', 'userId', users, 'a user'],
+  ];
+  for (const [section, kind, field, known, what] of references) {
+    ((document[section] as unknown as Record<string, Record<string, unknown>[]>)[kind]).forEach((item, index) => {
+      const value = item[field];
+      if (typeof value === 'string' && !known.has(value)) problems.add(`/${section}/${kind}/${index}/${field}: ${JSON.stringify(value)} is not ${what}`);
+    });
   }
 
   // Bundles: a volume is its range, ranges never overlap, and every serial is below the next one to issue.
   const spans: { index: number; start: number; end: number }[] = [];
   registry.bundles.forEach((bundle, index) => {
-    refer(`/registry/bundles/${index}`, 'accountNumber', bundle.accountNumber, accounts, 'an account');
     const start = certificateSerial(bundle.startCertificateId);
     const end = certificateSerial(bundle.endCertificateId);
     if (start === null || end === null || end < start) return problems.add(`/registry/bundles/${index}: the range ${bundle.startCertificateId}..${bundle.endCertificateId} is not a range of certificate ids`);
