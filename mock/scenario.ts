@@ -9,10 +9,11 @@ export { ScenarioError };
 /**
  * Brings a mock to a named scenario (fixtures/scenarios/) or to the state a
  * snapshot file holds (`.json`), before the mock is announced. A script runs
- * over HTTP against the mock on a private port, as its users would act; what
- * its requests leave in the journal (and in the fair-use windows, unless the
- * scenario is about them) is cleared, so the mock starts as if it had been
- * left in that situation. Answers what was set up, one line each.
+ * over HTTP against the mock on a private port, as its users would act; its
+ * requests are kept out of the journal (and of --journal-file) and, unless
+ * the scenario is about them, out of the fair-use windows, so the mock starts
+ * as if it had been left in that situation. Answers what was set up, one
+ * line each.
  */
 export async function applyScenario(app: MockApp, name: string): Promise<string[]> {
   if (name.endsWith('.json')) return restoreFile(app, name);
@@ -21,7 +22,8 @@ export async function applyScenario(app: MockApp, name: string): Promise<string[
   const server = createServer({ requireHostHeader: false }, app.listener);
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   try {
-    const lines = await scenario.apply(scenarioApi(`http://127.0.0.1:${(server.address() as AddressInfo).port}`));
+    const api = scenarioApi(`http://127.0.0.1:${(server.address() as AddressInfo).port}`);
+    const lines = await app.journal.unspilled(() => scenario.apply(api));
     return [`Scenario ${scenario.name}: ${scenario.summary}`, ...lines.map((line) => `  ${line}`)];
   } finally {
     await new Promise<void>((resolve) => {

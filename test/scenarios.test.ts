@@ -40,15 +40,18 @@ describe('mock --scenario', () => {
   });
 
   it('fair-use-edge: one request left in the minute, then 429 FAIRUSE_001', async () => {
-    const { mock, client } = await scenario('fair-use-edge');
+    const journal = join(scratch, 'edge.ndjson');
+    const { mock, client } = await scenario('fair-use-edge', ['--journal-file', journal]);
     assert.match(mock.banner, /Éolien du Ponant SA \(.+\) has sent 99 of its 100 requests per 60 s/);
     assert.equal(await journalSize(client), 0, 'the scenario left no traffic in the journal');
+    assert.equal(readFileSync(journal, 'utf8'), '', 'nor in the journal file');
     const send = () => client.as('eolien-trader', 'GET', '/masterdataapi/AH/masterdataapi/Countries?$top=1&$skip=0');
     assert.equal((await send()).status, 200);
     const refused = await send();
     assert.equal(refused.status, 429, refused.text);
     assert.equal(refused.json.responseCode, 'FAIRUSE_001');
     assert.ok(Number(refused.headers.get('retry-after')) > 0);
+    assert.equal(await journalSize(client), 2, "the client's own requests are journaled");
     // Another account holder is not limited: the edge is Éolien's only.
     assert.equal((await client.as('volta-trader', 'GET', '/masterdataapi/AH/masterdataapi/Countries?$top=1&$skip=0')).status, 200);
   });
