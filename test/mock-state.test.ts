@@ -272,7 +272,7 @@ describe('mock --state FILE', () => {
     const newer = copy('newer.db');
     edit(newer, (db) => db.pragma('user_version = 2'));
     const broken = copy('broken.db');
-    edit(broken, (db) => db.prepare("UPDATE records SET doc = '{\"bundleId\": ' WHERE rowid = (SELECT max(rowid) FROM records WHERE kind = 'bundles')").run());
+    edit(broken, (db) => db.prepare("UPDATE bundles SET doc = '{\"bundleId\": ' WHERE rowid = (SELECT max(rowid) FROM bundles)").run());
     const foreign = join(scratch, 'foreign.db');
     edit(foreign, (db) => db.exec('CREATE TABLE notes (text TEXT)'));
     const text = join(scratch, 'text.db');

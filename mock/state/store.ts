@@ -20,15 +20,25 @@ export class StateFileError extends Error {}
 
 const REGISTRY_KINDS = new Set<RecordKind>(['organizations', 'users', 'accounts', 'devices', 'bundles', 'transactions', 'cancellations', 'scheduled', 'measurements', 'issuanceRequests']);
 
-// No index on record ids: new rows are appended by rowid and a record's rowid is kept in memory, so a commit
-// touches the table's last pages and the pages of the rows it updates, not a random leaf of an index per row
-// (with random UUIDs that was a 4 KB page of WAL per new record; measured in bench/state.ts).
+// A table per kind of record, without an index on record ids: new rows are appended by rowid, and a record's
+// rowid is looked up in memory, so a commit touches the tables' last pages and the pages of the rows it updates,
+// not a random leaf of an index per row (with random UUIDs that was a 4 KB page of WAL per new record). A
+// start-up reads each table in order, with nothing to sort out.
 const SCHEMA = `
   CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
-  CREATE TABLE records (kind TEXT NOT NULL, id TEXT NOT NULL, doc TEXT NOT NULL);
+  ${RECORD_KINDS.map((kind) => `CREATE TABLE "${kind}" (id TEXT NOT NULL, doc TEXT NOT NULL);`).join('\n  ')}
   CREATE TABLE recent_writes (key TEXT NOT NULL, at REAL NOT NULL);
   CREATE INDEX recent_writes_at ON recent_writes (at);
 `;
+
+/** The statements on one kind's table. */
+interface KindTable {
+  insert: Statement;
+  update: Statement;
+  remove: Statement;
+  /** Each record's rowid by id; read from the table at the first write of the kind (a start-up does not pay for it). */
+  rowids: Map<string, number> | undefined;
+}
 
 const requireModule = createRequire(import.meta.url);
 
@@ -49,9 +59,9 @@ function sqlite(): typeof BetterSqlite3 {
 }
 
 /**
- * The state file: SQLite in WAL mode, one row per record (`records`, JSON
- * documents with their kind and id, in the order they were first written,
- * so a restart rebuilds maps in the same order), the duplicate-write
+ * The state file: SQLite in WAL mode, one row per record (a table per kind,
+ * JSON documents with their id, in the order they were first written, so a
+ * restart rebuilds maps in the same order), the duplicate-write
  * fingerprints (appended; the newest of a key wins), and the registry's
  * fields, the clock, fair use and the firewall in `meta`.
  *
@@ -65,15 +75,10 @@ function sqlite(): typeof BetterSqlite3 {
  * a second mock on the same file is refused.
  */
 export class StateStore {
-  private readonly insert: Statement;
-  private readonly update: Statement;
-  private readonly remove: Statement;
+  private readonly tables = new Map<RecordKind, KindTable>();
   private readonly remember: Statement;
   private readonly forget: Statement;
   private readonly setMeta: Statement;
-  /** Each record's row, by kind and id. */
-  private readonly rowids = new Map<RecordKind, Map<string, number>>(RECORD_KINDS.map((kind) => [kind, new Map()]));
-  private lastRowid = 0;
   /** The WAL, opened once it exists (SQLite keeps it, and reuses it from the start after a checkpoint, while it holds the file). */
   private wal: number | undefined;
 
@@ -81,9 +86,14 @@ export class StateStore {
     private readonly db: Database,
     readonly path: string,
   ) {
-    this.insert = db.prepare('INSERT INTO records (rowid, kind, id, doc) VALUES (?, ?, ?, ?)');
-    this.update = db.prepare('UPDATE records SET doc = ? WHERE rowid = ?');
-    this.remove = db.prepare('DELETE FROM records WHERE rowid = ?');
+    for (const kind of RECORD_KINDS) {
+      this.tables.set(kind, {
+        insert: db.prepare(`INSERT INTO "${kind}" (id, doc) VALUES (?, ?)`),
+        update: db.prepare(`UPDATE "${kind}" SET doc = ? WHERE rowid = ?`),
+        remove: db.prepare(`DELETE FROM "${kind}" WHERE rowid = ?`),
+        rowids: undefined,
+      });
+    }
     this.remember = db.prepare('INSERT INTO recent_writes (key, at) VALUES (?, ?)');
     this.forget = db.prepare('DELETE FROM recent_writes WHERE at < ?');
     this.setMeta = db.prepare('INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value');
@@ -91,13 +101,19 @@ export class StateStore {
 
   /** Writes a record's row: appended when new, else updated in place. */
   private put(kind: RecordKind, id: string, doc: string): void {
-    const rows = this.rowids.get(kind) as Map<string, number>;
-    const rowid = rows.get(id);
-    if (rowid !== undefined) this.update.run(doc, rowid);
-    else {
-      rows.set(id, ++this.lastRowid);
-      this.insert.run(this.lastRowid, kind, id, doc);
+    const table = this.tables.get(kind) as KindTable;
+    const rowids = this.rowidsOf(kind, table);
+    const rowid = rowids.get(id);
+    if (rowid !== undefined) table.update.run(doc, rowid);
+    else rowids.set(id, Number(table.insert.run(id, doc).lastInsertRowid));
+  }
+
+  private rowidsOf(kind: RecordKind, table: KindTable): Map<string, number> {
+    if (!table.rowids) {
+      table.rowids = new Map();
+      for (const [rowid, id] of this.db.prepare(`SELECT rowid, id FROM "${kind}"`).raw().iterate() as IterableIterator<[number, string]>) table.rowids.set(id, rowid);
     }
+    return table.rowids;
   }
 
   /**
@@ -152,9 +168,11 @@ export class StateStore {
   /** Replaces everything in the file with a document, in one transaction. */
   writeAll(document: StateDocument, origin: StateOrigin): void {
     this.db.transaction(() => {
-      this.db.exec('DELETE FROM records; DELETE FROM recent_writes;');
-      for (const rows of this.rowids.values()) rows.clear();
-      this.lastRowid = 0;
+      for (const [kind, table] of this.tables) {
+        this.db.exec(`DELETE FROM "${kind}"`);
+        table.rowids = new Map();
+      }
+      this.db.exec('DELETE FROM recent_writes');
       const { registry, b2c } = document;
       for (const kind of RECORD_KINDS) {
         const key = RECORD_KEYS[kind];
@@ -186,14 +204,15 @@ export class StateStore {
           this.put(kind, (record as Record<string, string>)[key], JSON.stringify(row));
         }
       }
-      const mfaRows = this.rowids.get('mfaCodes') as Map<string, number>;
+      const mfa = this.tables.get('mfaCodes') as KindTable;
       for (const userId of changes.removed.get('mfaCodes') ?? []) {
         const live = b2c.mfaCodes.get(userId);
-        const rowid = mfaRows.get(userId);
+        const rowids = this.rowidsOf('mfaCodes', mfa);
+        const rowid = rowids.get(userId);
         if (live) this.put('mfaCodes', userId, JSON.stringify(live));
         else if (rowid !== undefined) {
-          this.remove.run(rowid);
-          mfaRows.delete(userId);
+          mfa.remove.run(rowid);
+          rowids.delete(userId);
         }
       }
       if (changes.recentWrites.size > 0) {
@@ -263,13 +282,11 @@ export class StateStore {
         if (value === undefined) throw new StateFileError(`${this.path} is incomplete: it has no ${key}`);
         return JSON.parse(value) as T;
       };
-      const arrays = new Map<string, unknown[]>(RECORD_KINDS.map((kind) => [kind, []]));
-      for (const [rowid, kind, id, doc] of this.db.prepare('SELECT rowid, kind, id, doc FROM records ORDER BY rowid').raw().iterate() as IterableIterator<[number, RecordKind, string, string]>) {
-        const list = arrays.get(kind);
-        if (!list) throw new StateFileError(`${this.path} holds records of an unknown kind "${kind}"`);
-        list.push(JSON.parse(doc));
-        (this.rowids.get(kind) as Map<string, number>).set(id, rowid);
-        this.lastRowid = rowid;
+      const arrays = new Map<string, unknown[]>();
+      for (const kind of RECORD_KINDS) {
+        const list: unknown[] = [];
+        for (const doc of this.db.prepare(`SELECT doc FROM "${kind}" ORDER BY rowid`).pluck().iterate() as IterableIterator<string>) list.push(JSON.parse(doc));
+        arrays.set(kind, list);
       }
       const clock = json<{ now: string; wall: string }>('clock');
       const now = Date.parse(clock.now) + (Date.now() - Date.parse(clock.wall));
