@@ -88,6 +88,15 @@ const SWEEP_FLOOR = 1024;
 /** Wall-clock jitter tolerated before a clock that went back counts as set back. */
 const CLOCK_SLACK_MS = 1000;
 
+/**
+ * A saved caller (state file, snapshot) keeps at most its most recent
+ * requests up to this many: exact for any limit of up to 10,000 requests in
+ * a window (G-REX's are 100 and 500). Limits raised far above G-REX's (a
+ * benchmark's billion a minute) would otherwise save every request of the
+ * last minute, once a second: about a million numbers under load.
+ */
+const SAVED_REQUESTS = 10_000;
+
 /** Whole seconds, rounded up, at least 1: waiting that long is enough. */
 const seconds = (ms: number): number => Math.max(1, Math.ceil(ms / 1000));
 
@@ -201,7 +210,8 @@ export class FairUseLimiter {
   exportState(): FairUseCaller[] {
     const out: FairUseCaller[] = [];
     for (const [caller, state] of this.callers) {
-      out.push({ caller, times: ordered(state, state.count), seen: state.seen, limitedUntil: state.limitedUntil, strikes: state.strikes, blockedUntil: state.blockedUntil });
+      const kept = Math.min(state.count, SAVED_REQUESTS);
+      out.push({ caller, times: ordered(state, kept, kept), seen: state.seen, limitedUntil: state.limitedUntil, strikes: state.strikes, blockedUntil: state.blockedUntil });
     }
     return out;
   }
