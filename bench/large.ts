@@ -17,19 +17,20 @@ type Profile = (typeof PROFILES)[number];
 
 const TARGETS = { startSeconds: 5, rssMB: 300, throughputShare: 0.8 };
 
-interface Started extends Ready {
+export interface Started extends Ready {
   profile: Profile;
   rssAfterStart: number;
 }
 
 /** VmRSS of a process, MB. */
-function rssMB(pid: number): number {
+export function rssMB(pid: number): number {
   const match = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
   return match ? Number(match[1]) / 1024 : Number.NaN;
 }
 
-async function startMock(profile: Profile, config: string): Promise<Started> {
-  const ready = await startReady(RUNTIMES.tsx, ['--port', '0', '--profile', profile, '--config', config]);
+/** `grex-harness mock --port 0 --profile P --config F [extra]` through tsx, timed from the spawn to its "Ready" line. */
+export async function startMock(profile: Profile, config: string, extra: string[] = []): Promise<Started> {
+  const ready = await startReady(RUNTIMES.tsx, ['--port', '0', '--profile', profile, '--config', config, ...extra]);
   return { ...ready, profile, rssAfterStart: rssMB(ready.child.pid as number) };
 }
 

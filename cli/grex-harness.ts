@@ -8,15 +8,20 @@ import { TENANTS } from '../mock/app.js';
 import { fairUseSettings, faults as faultSettings, firewallSettings } from '../mock/admin.js';
 import { DEFAULT_FAIR_USE } from '../mock/fairuse.js';
 import { DEFAULT_FIREWALL } from '../mock/firewall.js';
-import { startMock } from '../mock/server.js';
+import { startMock, type RunningMock } from '../mock/server.js';
+import type { MockApp } from '../mock/app.js';
 import { certifyCommand, gradeCommand } from '../grader/commands.js';
 import { proxyCommand } from '../grader/proxy-command.js';
 import { HOST_NAMES } from '../mock/tls.js';
 import { b2cHost } from '../mock/identity.js';
 import { loadServedContracts, servedSummary } from '../contracts/lib/served.js';
 import { PulledError } from '../contracts/lib/pulled.js';
+import { ScenarioError } from '../mock/scenario.js';
+import { StateFileError } from '../mock/state/store.js';
+import { SCENARIOS } from '../fixtures/scenarios/index.js';
 import { contractsDiffCommand, contractsPullCommand } from './contracts.js';
 import { postmanCommand } from './postman.js';
+import { snapshotLoadCommand, snapshotSaveCommand } from './snapshot.js';
 import { command, commandHelp, flag, listing, logFlag, runCommand, type Command, type Values } from './command.js';
 import { JsonLog, STOP_GRACE_MS, bannerStream, stopSignal } from './log.js';
 
@@ -56,6 +61,14 @@ const MOCK_FLAGS = {
     'DIR',
     "serve G-REX's own documents (grex-harness contracts\npull, or swagger.json files saved by hand) instead\nof the reconstructed contracts, API by API: their\noperations that the contracts have keep the mock's\nhandlers (renamed fields mapped both ways), the\nothers answer from their examples; the banner\nlists which is which",
   ),
+  state: flag.text(
+    'F',
+    'keep the state (registry, B2C grants, the clock,\nfair-use windows, firewall blocks) in F (SQLite,\nbetter-sqlite3), and continue from F when it holds\none: a write is in F before it is answered.\nWithout it the state lives in memory only',
+  ),
+  scenario: flag.text(
+    'S',
+    `start from a named situation instead of the bare\nfixtures (fixtures/scenarios/README.md):\n${SCENARIOS.map((scenario) => `  ${scenario.name}`).join('\n')}\nor from a snapshot file (S.json); with --state,\na file that already holds a state wins`,
+  ),
   log: logFlag,
   fault: flag.repeated(
     'JSON',
@@ -68,9 +81,9 @@ const mockCommand = command({
   summary: 'Start the mock registry: the six G-REX APIs at their real paths,\ntheir documentation (Swagger UI, swagger.json), /__admin.',
   flags: MOCK_FLAGS,
   exits: [
-    [0, 'stopped by SIGINT or SIGTERM (answers in flight finished, journal file flushed)'],
+    [0, 'stopped by SIGINT or SIGTERM (answers in flight finished, journal file\nflushed, state file closed)'],
     [1, 'an unexpected error (the port is taken, ...)'],
-    [2, 'usage error: an unknown flag, a bad value or settings file (one line on stderr)'],
+    [2, 'usage error: an unknown flag, a bad value or settings file, a state\nfile it cannot use, an unknown scenario (one line on stderr)'],
   ],
   run: (values) => mock(values),
 });
@@ -90,7 +103,7 @@ const codesCommand = command({
 });
 
 /** Every command, in the order `grex-harness help` lists them. A new command is one declaration added here. */
-const COMMANDS: Command[] = [mockCommand, codesCommand, postmanCommand, proxyCommand, contractsPullCommand, contractsDiffCommand, certifyCommand, gradeCommand];
+const COMMANDS: Command[] = [mockCommand, codesCommand, postmanCommand, proxyCommand, contractsPullCommand, contractsDiffCommand, snapshotSaveCommand, snapshotLoadCommand, certifyCommand, gradeCommand];
 
 const HELP = `grex-harness ${VERSION}: a contract-driven G-REX mock and conformance harness
 
@@ -136,6 +149,9 @@ async function main(argv: string[]): Promise<number> {
   return runCommand(chosen, rest);
 }
 
+/** A --config or --fault the mock refuses: said in one line, exit 2. */
+class SettingsError extends Error {}
+
 async function mock(values: Values<typeof MOCK_FLAGS>): Promise<number> {
   const clockStart = values.clock === undefined ? undefined : values.clock === 'now' ? Date.now() : /^\d{4}-\d{2}-\d{2}T/.test(values.clock) ? Date.parse(values.clock) : Number.NaN;
   if (clockStart !== undefined && Number.isNaN(clockStart)) {
@@ -151,6 +167,21 @@ async function mock(values: Values<typeof MOCK_FLAGS>): Promise<number> {
       return 2;
     }
   }
+  // A settings file refines the flags, checked as the admin API checks the same settings; so are faults.
+  // They apply before a scenario runs, which may depend on them (the fair-use edge fills the windows configured).
+  type Apply = (app: MockApp, body: Buffer) => { status: number; body?: unknown };
+  const parts: [Apply, unknown, string][] = [
+    [firewallSettings, settings.firewall, `--config ${values.config}`],
+    [fairUseSettings, settings.fairUse, `--config ${values.config}`],
+    ...values.fault.map((text): [Apply, unknown, string] => [faultSettings, text, `--fault ${text}`]),
+  ];
+  const configure = (app: MockApp): void => {
+    for (const [apply, part, source] of parts) {
+      if (part === undefined) continue;
+      const outcome = apply(app, Buffer.from(typeof part === 'string' ? part : JSON.stringify(part)));
+      if (outcome.status !== 200) throw new SettingsError(`${source}: ${(outcome.body as { error: string }).error}`);
+    }
+  };
   const started = performance.now();
   let contracts;
   try {
@@ -160,39 +191,33 @@ async function mock(values: Values<typeof MOCK_FLAGS>): Promise<number> {
     process.stderr.write(`grex-harness mock: --contracts ${values.contracts}: ${error.message}\n`);
     return 2;
   }
-  const running = await startMock({
-    contracts,
-    clockStart,
-    port: values.port,
-    host: values.host,
-    profile: values.profile,
-    seed: values.seed,
-    selfCheck: values['self-check'],
-    journalCapacity: values['journal-size'],
-    writeLatencyMs: values['write-latency'],
-    journalMaxBytes: values['journal-mb'] * 1024 * 1024,
-    journalSpillFile: values['journal-file'],
-    maxBodyBytes: values['max-body'],
-    tls: values.tls,
-    firewall: { ...DEFAULT_FIREWALL, enabled: values.firewall !== 'off', profile: values.firewall === 'strict' ? 'strict' : 'realistic', diagnostics: values['firewall-header'] },
-    fairUse: { ...DEFAULT_FAIR_USE, enabled: values['fair-use'] },
-    cors: values.cors,
-  });
-  // A settings file refines the flags, checked as the admin API checks the same settings; so are faults.
-  type Apply = (app: typeof running.app, body: Buffer) => { status: number; body?: unknown };
-  const parts: [Apply, unknown, string][] = [
-    [firewallSettings, settings.firewall, `--config ${values.config}`],
-    [fairUseSettings, settings.fairUse, `--config ${values.config}`],
-    ...values.fault.map((text): [Apply, unknown, string] => [faultSettings, text, `--fault ${text}`]),
-  ];
-  for (const [apply, part, source] of parts) {
-    if (part === undefined) continue;
-    const outcome = apply(running.app, Buffer.from(typeof part === 'string' ? part : JSON.stringify(part)));
-    if (outcome.status !== 200) {
-      process.stderr.write(`grex-harness mock: ${source}: ${(outcome.body as { error: string }).error}\n`);
-      await running.close();
-      return 2;
-    }
+  let running: RunningMock;
+  try {
+    running = await startMock({
+      contracts,
+      clockStart,
+      port: values.port,
+      host: values.host,
+      profile: values.profile,
+      seed: values.seed,
+      selfCheck: values['self-check'],
+      journalCapacity: values['journal-size'],
+      writeLatencyMs: values['write-latency'],
+      journalMaxBytes: values['journal-mb'] * 1024 * 1024,
+      journalSpillFile: values['journal-file'],
+      maxBodyBytes: values['max-body'],
+      tls: values.tls,
+      firewall: { ...DEFAULT_FIREWALL, enabled: values.firewall !== 'off', profile: values.firewall === 'strict' ? 'strict' : 'realistic', diagnostics: values['firewall-header'] },
+      fairUse: { ...DEFAULT_FAIR_USE, enabled: values['fair-use'] },
+      cors: values.cors,
+      configure,
+      stateFile: values.state,
+      scenario: values.scenario,
+    });
+  } catch (error) {
+    if (!(error instanceof StateFileError || error instanceof ScenarioError || error instanceof SettingsError)) throw error;
+    process.stderr.write(`grex-harness mock: ${error.message}\n`);
+    return 2;
   }
   const { app } = running;
   // Hosts mode: clients reach the mock at the real host names (a hosts entry), so that is what the banner gives them.
@@ -225,7 +250,8 @@ async function mock(values: Values<typeof MOCK_FLAGS>): Promise<number> {
   const users = [...app.registry.users.values()].filter((user) => user.status === 'Active');
   lines.push(
     '',
-    `Registry: ${app.registry.organizations.size} organisations, ${app.registry.accounts.size} accounts, ${app.registry.bundles.size} bundles; clock at ${app.clock.iso()} (${values.profile} profile).`,
+    `Registry: ${app.registry.organizations.size} organisations, ${app.registry.accounts.size} accounts, ${app.registry.bundles.size} bundles; clock at ${app.clock.iso()} (${app.config.profile} profile).`,
+    ...running.notes,
     `Firewall: ${app.firewall.config.enabled ? `${app.firewall.config.profile}${app.firewall.config.diagnostics ? ', rule named in x-grex-firewall-rule' : ''}` : 'off'}; fair use: ${
       app.fairUse.config.enabled ? app.fairUse.config.limits.map((limit) => `${limit.requests} per ${limit.windowSeconds} s`).join(', ') : 'off'
     } (GET ${running.url}/__admin/firewall, /__admin/fairuse); CORS: ${values.cors ? 'any origin' : 'off'}.`,
@@ -264,6 +290,8 @@ async function mock(values: Values<typeof MOCK_FLAGS>): Promise<number> {
       firewall: app.firewall.config,
       fairUse: app.fairUse.config,
       journalFile: values['journal-file'],
+      stateFile: values.state,
+      scenario: values.scenario,
       baseUris: Object.fromEntries(app.contracts.contracts.flatMap((contract) => (contract.grex.postmanVariable ? [[contract.grex.postmanVariable, `${running.url}/${contract.grex.api}`]] : []))),
     });
     app.journal.observe(log.exchange);

@@ -32,7 +32,13 @@ export function handleAdmin(app: MockApp, method: string, pathname: string, quer
     case 'GET /__admin/health':
       return {
         status: 200,
-        body: { status: 'ok', clock: app.clock.iso(), journal: { size: app.journal.size, recorded: app.journal.recorded }, selfCheckFailures: app.selfCheckFailures },
+        body: {
+          status: 'ok',
+          clock: app.clock.iso(),
+          journal: { size: app.journal.size, recorded: app.journal.recorded },
+          selfCheckFailures: app.selfCheckFailures,
+          stateFile: app.stateFile ?? null,
+        },
       };
     case 'POST /__admin/token':
       return token(app, body);
@@ -43,8 +49,11 @@ export function handleAdmin(app: MockApp, method: string, pathname: string, quer
     case 'POST /__admin/clock':
       return clock(app, body);
     case 'POST /__admin/reset':
-      app.reset();
-      return { status: 200, body: { reset: true, now: app.clock.iso() } };
+      return replaced(() => app.reset(), () => ({ reset: true, now: app.clock.iso() }));
+    case 'POST /__admin/snapshot':
+      return { status: 200, body: JSON.stringify(app.snapshot()) };
+    case 'POST /__admin/restore':
+      return restore(app, body);
     case 'GET /__admin/journal':
       return journal(app, query, origin);
     case 'DELETE /__admin/journal':
@@ -85,8 +94,35 @@ export function handleAdmin(app: MockApp, method: string, pathname: string, quer
         })),
       };
     default:
-      return problem(404, `no admin resource ${route}; see GET /__admin/health, POST /__admin/token, POST /__admin/refresh-token, GET /__admin/mfa, GET|POST /__admin/b2c, GET|POST /__admin/firewall, GET|POST /__admin/fairuse, GET|POST /__admin/clock, POST /__admin/reset, GET|DELETE /__admin/journal, GET /__admin/state, GET /__admin/users, GET /__admin/mfa?user=, GET|POST|DELETE /__admin/faults (test only)`);
+      return problem(404, `no admin resource ${route}; see GET /__admin/health, POST /__admin/token, POST /__admin/refresh-token, GET /__admin/mfa, GET|POST /__admin/b2c, GET|POST /__admin/firewall, GET|POST /__admin/fairuse, GET|POST /__admin/clock, POST /__admin/reset, POST /__admin/snapshot, POST /__admin/restore, GET|DELETE /__admin/journal, GET /__admin/state, GET /__admin/users, GET /__admin/mfa?user=, GET|POST|DELETE /__admin/faults (test only)`);
   }
+}
+
+/** A whole-state replacement; when the state file cannot take it, nothing is replaced (500). */
+function replaced(replace: () => void, body: object | (() => object)): Outcome {
+  try {
+    replace();
+  } catch (error) {
+    return problem(500, `nothing was replaced: ${(error as Error).message}`);
+  }
+  return { status: 200, body: typeof body === 'function' ? body() : body };
+}
+
+/** A snapshot document (POST /__admin/snapshot's answer) replaces the whole state, or is refused with its problems and changes nothing. */
+function restore(app: MockApp, body: Buffer | null): Outcome {
+  const parsed = readJson(body);
+  if (!parsed.ok) return { ...parsed.outcome, body: { error: 'the document was refused; nothing changed', problems: [(parsed.outcome.body as { error: string }).error] } };
+  let problems: string[] = [];
+  const outcome = replaced(
+    () => (problems = app.restore(parsed.value)),
+    () => ({ restored: true, now: app.clock.iso(), ...counts(app) }),
+  );
+  return problems.length ? { status: 400, body: { error: 'the document was refused; nothing changed', problems } } : outcome;
+}
+
+function counts(app: MockApp): object {
+  const registry = app.registry;
+  return { organizations: registry.organizations.size, users: registry.users.size, accounts: registry.accounts.size, bundles: registry.bundles.size, transactions: registry.transactions.size };
 }
 
 /**

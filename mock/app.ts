@@ -29,6 +29,9 @@ import { preferredMediaType } from './negotiation.js';
 import { toContractNames, toServedNames } from './renames.js';
 import { sampleOf } from './sample.js';
 import { DataContractWriter, xmlDeclaration, type XmlDeclaration } from './xml.js';
+import { STATE_FORMAT, STATE_VERSION, StateChecker, takeState, type StateDocument } from './state/document.js';
+import { DurableState } from './state/durable.js';
+import type { StateOrigin, StateStore } from './state/store.js';
 
 export interface MockConfig {
   /** Validate every response against its contract; a mismatch becomes a loud 500 (for tests). */
@@ -134,6 +137,8 @@ const PREFLIGHT_HEADERS: Readonly<Record<string, string>> = Object.freeze({
 /** The request headers a preflight may ask for, echoed when they are a plain list of header names. */
 const HEADER_LIST = /^[A-Za-z0-9!#$%&'*+.^_`|~-]+(\s*,\s*[A-Za-z0-9!#$%&'*+.^_`|~-]+)*$/;
 const DEFAULT_ALLOWED_HEADERS = 'Authorization, Content-Type, Accept';
+/** The admin API takes larger bodies than the G-REX APIs: a restored snapshot of the large profile is about 140 MB. */
+export const ADMIN_MAX_BODY_BYTES = 256 * 1024 * 1024;
 const NO_QUERY = new URLSearchParams();
 
 const windowName = (seconds: number): string => (seconds === 60 ? 'minute' : seconds === 3600 ? 'hour' : `${seconds} seconds`);
@@ -185,9 +190,12 @@ export class MockApp {
    * The pristine fixtures that reset copies, for the default profile. The
    * large one (about 130 MB of objects) is not kept twice: its registry takes
    * the generated data itself, and reset generates it again from the seed.
+   * A mock started from a state file generates them at its first reset.
    */
-  private readonly fixtures: RegistryData | undefined;
-  private readonly epoch: number;
+  private fixtures: RegistryData | undefined;
+  /** The state file (--state): changes are committed before they are answered. */
+  private durable: DurableState | undefined;
+  private checker: StateChecker | undefined;
   private readonly meta = new Map<Route, RouteMeta>();
   private readonly docs: ReturnType<typeof createDocs>;
   /** The pages beside the APIs (documentation, the registry UI), which a path in another case misses. */
@@ -201,15 +209,16 @@ export class MockApp {
   private readonly xml: XmlDeclaration | undefined;
   private readonly xmlWriters = new Map<OpenApiDocument, DataContractWriter>();
 
+  /** `initial`: a state to start from (a state file's) instead of the fixtures. */
   constructor(
     readonly contracts: ContractSet,
     readonly config: MockConfig = DEFAULT_CONFIG,
     handlers: Record<string, Handler> = allHandlers,
+    initial?: StateDocument,
   ) {
-    const generated = generateRegistry({ seed: config.seed, profile: config.profile });
+    const generated = initial ? undefined : generateRegistry({ seed: config.seed, profile: config.profile });
     this.fixtures = config.profile === 'large' ? undefined : generated;
-    this.epoch = Date.parse(generated.epoch);
-    this.clock = new Clock(this.start());
+    this.clock = new Clock(initial ? Date.parse(initial.clock) : this.start(generated as RegistryData));
     this.tokens = new TokenAuthority(this.clock, TENANTS);
     this.b2c = new B2CService(this.clock, this.tokens);
     this.firewall = new Firewall(structuredClone(config.firewall), () => this.clock.now());
@@ -237,34 +246,105 @@ export class MockApp {
       const handler = route.contract.pulled ? (binding ? handlers[binding.handler] : undefined) : handlers[route.operationId];
       this.meta.set(route, { ...this.describe(route, schemas, handler, source ?? { operation: route.operation, doc: route.contract.doc }), binding });
     }
-    this.registry = this.buildRegistry(generated);
+    if (initial) {
+      this.registry = this.registryOf(initial.registry, true);
+      this.importLimitsAndGrants(initial);
+    } else {
+      this.registry = this.fixtures ? this.registryOf(this.fixtures, false) : this.registryOf(generated as RegistryData, true);
+    }
     this.clock.onChange(() => this.registry.tick());
+    // A state file's registry ticks once it is kept (persist): what falls due at load is written too.
+    if (!initial) this.registry.tick();
   }
 
   /** Back to the fixtures: state, clock and journal. Keys and tokens stay valid. */
   reset(): void {
-    this.clock.set(this.start());
-    this.registry = this.buildRegistry();
+    const data = this.fixtures ?? generateRegistry({ seed: this.config.seed, profile: this.config.profile });
+    if (this.config.profile !== 'large') this.fixtures = data;
+    this.install({
+      format: STATE_FORMAT,
+      version: STATE_VERSION,
+      clock: new Date(this.start(data)).toISOString(),
+      registry: { ...(data === this.fixtures ? structuredClone(data) : data), recentWrites: [] },
+      b2c: { authorizationCodes: [], refreshTokens: [], mfaCodes: [] },
+      fairUse: [],
+      firewall: { violations: [], blocks: [] },
+    });
     this.journal.clear();
-    this.b2c.clear();
-    this.firewall.clear();
-    this.fairUse.clear();
   }
 
-  private start(): number {
-    return this.config.clockStart ?? this.epoch;
+  /** The whole state as one document (POST /__admin/snapshot). Its records are live: serialise it at once. */
+  snapshot(): StateDocument {
+    return takeState(this);
   }
 
   /**
-   * A registry over a copy of the kept fixtures; without them (the large
-   * profile), over `generated` data it may own, or data generated again.
+   * Replaces the whole state with a document (POST /__admin/restore), or
+   * answers the problems that refuse it and changes nothing.
    */
-  private buildRegistry(generated?: RegistryData): Registry {
-    const registry = this.fixtures
-      ? new Registry(this.fixtures, this.clock)
-      : new Registry(generated ?? generateRegistry({ seed: this.config.seed, profile: this.config.profile }), this.clock, { owned: true });
+  restore(value: unknown): string[] {
+    this.checker ??= new StateChecker(this.contracts);
+    const checked = this.checker.check(value);
+    if (!checked.ok) return checked.problems;
+    this.install(checked.document);
+    return [];
+  }
+
+  /**
+   * Keeps the state in a file from now on. `fresh`: the file holds nothing
+   * yet (or something else): it is written whole first.
+   */
+  persist(store: StateStore, origin: StateOrigin, fresh: boolean, onFailure: (error: Error) => void): void {
+    const durable = new DurableState(store, this, origin, onFailure);
+    if (fresh) durable.writeAll(this.snapshot());
+    this.durable = durable;
+    this.registry.changes = durable.changes;
+    this.b2c.changes = durable.changes;
+    this.clock.onChange(() => durable.changes.clockMoved());
+    this.registry.tick();
+    durable.commit();
+  }
+
+  /** The state file's path, when the mock keeps one. */
+  get stateFile(): string | undefined {
+    return this.durable?.store.path;
+  }
+
+  /** Writes what is pending to the state file and closes it. */
+  closeState(): void {
+    this.durable?.close();
+  }
+
+  /**
+   * Puts a whole state in place: the new registry and grants are built
+   * aside, the state file (if any) is rewritten in one transaction, and only
+   * then is anything swapped, so a failure leaves the state as it was.
+   */
+  private install(document: StateDocument): void {
+    const registry = this.registryOf(document.registry, true);
+    this.durable?.writeAll(document);
+    registry.changes = this.durable?.changes;
+    this.registry = registry;
+    this.importLimitsAndGrants(document);
+    // Runs what is due at the document's time on the new registry (tracked, committed before the answer).
+    this.clock.set(Date.parse(document.clock));
+  }
+
+  private importLimitsAndGrants(document: StateDocument): void {
+    this.b2c.importState(document.b2c);
+    this.fairUse.importState(document.fairUse);
+    this.firewall.importState(document.firewall);
+  }
+
+  private start(fixtures: RegistryData): number {
+    return this.config.clockStart ?? Date.parse(fixtures.epoch);
+  }
+
+  /** A registry over state data (`owned`: it may take the objects, else it works on a copy), with the time rules installed. */
+  private registryOf(data: Omit<RegistryData, 'epoch'> & { recentWrites?: [string, number][] }, owned: boolean): Registry {
+    const registry = new Registry(data, this.clock, { owned });
+    for (const [key, at] of data.recentWrites ?? []) registry.recentWrites.set(key, at);
     for (const install of installers) install(registry, (code) => this.codes.template(code));
-    registry.tick();
     return registry;
   }
 
@@ -314,7 +394,7 @@ export class MockApp {
     let tooLarge = false;
     req.on('data', (chunk: Buffer) => {
       size += chunk.length;
-      if (size > this.config.maxBodyBytes) tooLarge = true;
+      if (size > this.config.maxBodyBytes && (size > ADMIN_MAX_BODY_BYTES || !(req.url ?? '').startsWith('/__admin'))) tooLarge = true;
       else chunks.push(chunk);
     });
     req.on('end', () => {
@@ -344,11 +424,14 @@ export class MockApp {
     const pathname = mark < 0 ? url : url.slice(0, mark);
     if (pathname === '/' && (req.method === 'GET' || req.method === 'HEAD')) {
       const page = registryUiPage(this.b2c, new URLSearchParams(mark < 0 ? '' : url.slice(mark + 1)).get('tenant') ?? 'gcrfdemo');
-      this.send(res, req, page ? { status: 200, body: page, contentType: 'text/html; charset=utf-8' } : this.routeNotFound(pathname));
+      this.answer(req, res, page ? { status: 200, body: page, contentType: 'text/html; charset=utf-8' } : this.routeNotFound(pathname));
       return;
     }
     if (pathname.startsWith('/__admin')) {
-      this.send(res, req, handleAdmin(this, req.method ?? 'GET', pathname, new URLSearchParams(mark < 0 ? '' : url.slice(mark + 1)), body, originOf(req)));
+      const outcome = tooLarge
+        ? { status: 413, body: { error: `the body is over ${ADMIN_MAX_BODY_BYTES / 1024 / 1024} MiB, the admin API's limit` } }
+        : handleAdmin(this, req.method ?? 'GET', pathname, new URLSearchParams(mark < 0 ? '' : url.slice(mark + 1)), body, originOf(req));
+      this.answer(req, res, outcome);
       return;
     }
     if (this.docs(req, res, pathname)) return;
@@ -371,7 +454,19 @@ export class MockApp {
     if (this.xml && accept !== undefined && accept.includes('xml')) outcome = this.negotiated(req.method ?? 'GET', pathname, accept, outcome);
     // After negotiation: a fault bends the answer as it would be sent.
     if (this.faults.active) outcome = this.faulty(outcome, exchange);
+    this.answer(req, res, outcome, exchange, started);
+  }
+
+  /** Sends an answer, or, with a state file, holds it until what it reports is committed. */
+  private answer(req: IncomingMessage, res: ServerResponse, outcome: Outcome, exchange?: Exchange, started = 0): void {
+    if (this.durable?.holding) this.durable.hold(req, res, outcome, exchange, started);
+    else this.finish(req, res, outcome, exchange, started);
+  }
+
+  /** Sends an answer and journals its exchange (G-REX and B2C requests; the admin API and pages are not journaled). */
+  finish(req: IncomingMessage, res: ServerResponse, outcome: Outcome, exchange: Exchange | undefined, started: number): void {
     const sent = this.send(res, req, outcome);
+    if (!exchange) return;
     exchange.durationMs = performance.now() - started;
     exchange.response = { status: outcome.status, headers: sent.headers, body: this.journal.cut(sent.text) };
     this.journal.record(exchange, req.rawHeaders);

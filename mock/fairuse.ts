@@ -44,6 +44,16 @@ export interface FairUseBlock {
   until: number;
 }
 
+/** One caller's windows as the state file and snapshots keep them: counted request times (oldest first), its limited episode and block. */
+export interface FairUseCaller {
+  caller: string;
+  times: number[];
+  seen: number;
+  limitedUntil: number;
+  strikes: number;
+  blockedUntil: number;
+}
+
 /**
  * One caller's state: its counted requests (a ring, oldest first, holding at
  * most the largest `requests` of its limits and nothing older than its longest
@@ -78,6 +88,15 @@ const SWEEP_FLOOR = 1024;
 /** Wall-clock jitter tolerated before a clock that went back counts as set back. */
 const CLOCK_SLACK_MS = 1000;
 
+/**
+ * A saved caller (state file, snapshot) keeps at most its most recent
+ * requests up to this many: exact for any limit of up to 10,000 requests in
+ * a window (G-REX's are 100 and 500). Limits raised far above G-REX's (a
+ * benchmark's billion a minute) would otherwise save every request of the
+ * last minute, once a second: about a million numbers under load.
+ */
+const SAVED_REQUESTS = 10_000;
+
 /** Whole seconds, rounded up, at least 1: waiting that long is enough. */
 const seconds = (ms: number): number => Math.max(1, Math.ceil(ms / 1000));
 
@@ -85,6 +104,8 @@ export class FairUseLimiter {
   private readonly callers = new Map<string, CallerState>();
   /** Sweep idle callers when the table reaches this size (twice what the last sweep left): O(1) amortised. */
   private sweepAt = SWEEP_FLOOR;
+  /** Windows or blocks changed since the state file last saved them (set by every counted request: one store). */
+  changed = false;
 
   constructor(
     public config: FairUseConfig,
@@ -105,6 +126,7 @@ export class FairUseLimiter {
   take(caller: string): FairUseVerdict {
     const config = this.config;
     if (!config.enabled) return ALLOWED;
+    this.changed = true;
     const now = this.now();
     const limits = Object.hasOwn(config.overrides, caller) ? config.overrides[caller] : config.limits;
     let state = this.callers.get(caller);
@@ -181,6 +203,35 @@ export class FairUseLimiter {
   clear(): void {
     this.callers.clear();
     this.sweepAt = SWEEP_FLOOR;
+    this.changed = true;
+  }
+
+  /** Every caller's windows and block, for the state file and snapshots. */
+  exportState(): FairUseCaller[] {
+    const out: FairUseCaller[] = [];
+    for (const [caller, state] of this.callers) {
+      const kept = Math.min(state.count, SAVED_REQUESTS);
+      out.push({ caller, times: ordered(state, kept, kept), seen: state.seen, limitedUntil: state.limitedUntil, strikes: state.strikes, blockedUntil: state.blockedUntil });
+    }
+    return out;
+  }
+
+  /** Replaces every caller's windows and block with saved ones, sized for the limits configured now. */
+  importState(callers: readonly FairUseCaller[]): void {
+    this.callers.clear();
+    for (const saved of callers) {
+      const limits = Object.hasOwn(this.config.overrides, saved.caller) ? this.config.overrides[saved.caller] : this.config.limits;
+      const state = fresh(limits, saved.seen);
+      const kept = saved.times.slice(Math.max(0, saved.times.length - state.capacity));
+      state.ring = kept;
+      state.count = kept.length;
+      state.limitedUntil = saved.limitedUntil;
+      state.strikes = saved.strikes;
+      state.blockedUntil = saved.blockedUntil;
+      this.callers.set(saved.caller, state);
+    }
+    this.sweepAt = Math.max(SWEEP_FLOOR, this.callers.size * 2);
+    this.changed = false;
   }
 
   /** Forgets callers idle for longer than their longest window and not blocked: nothing of theirs matters any more. */

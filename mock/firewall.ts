@@ -59,6 +59,12 @@ export const FIREWALL_RULES = [
 
 export type FirewallRule = (typeof FIREWALL_RULES)[number];
 
+/** What the firewall remembers, as the state file and snapshots keep it: recent violations and blocks per client. */
+export interface FirewallState {
+  violations: { client: string; times: number[] }[];
+  blocks: FirewallBlock[];
+}
+
 /**
  * The payload rules, compiled once. Each value is first tested against their
  * union (one regex per value: the common case is a clean value); only a hit
@@ -148,6 +154,8 @@ export class Firewall {
   /** Recent violations per client: their times, oldest first. */
   private readonly violations = new Map<string, number[]>();
   private readonly blocked = new Map<string, FirewallBlock>();
+  /** Violations or blocks changed since the state file last saved them. */
+  changed = false;
 
   constructor(
     public config: FirewallConfig,
@@ -160,7 +168,10 @@ export class Firewall {
       const block = this.blocked.get(request.client);
       if (block) {
         const now = this.now();
-        if (block.until <= now) this.blocked.delete(request.client);
+        if (block.until <= now) {
+          this.blocked.delete(request.client);
+          this.changed = true;
+        }
         // A skipped `blocked` rule (a test-only fault) judges the request on its own.
         else if (!skip?.('blocked')) return { blocked: true, rule: 'blocked', detail: `client ${request.client} blocked until ${new Date(block.until).toISOString()} (${block.rule})` };
       }
@@ -181,6 +192,24 @@ export class Firewall {
   clear(): void {
     this.violations.clear();
     this.blocked.clear();
+    this.changed = true;
+  }
+
+  /** Everything it remembers, for the state file and snapshots. */
+  exportState(): FirewallState {
+    return {
+      violations: [...this.violations].map(([client, times]) => ({ client, times: [...times] })),
+      blocks: [...this.blocked.values()].map((block) => ({ ...block })),
+    };
+  }
+
+  /** Replaces what it remembers with a saved state. */
+  importState(state: FirewallState): void {
+    this.violations.clear();
+    this.blocked.clear();
+    for (const { client, times } of state.violations) this.violations.set(client, [...times]);
+    for (const block of state.blocks) this.blocked.set(block.client, { ...block });
+    this.changed = false;
   }
 
   /** The first rule a request breaks, if any: headers, then the query, then the body. */
@@ -216,6 +245,7 @@ export class Firewall {
     if (!(blockAfter > 0) || !(blockSeconds > 0)) return;
     const now = this.now();
     const since = now - blockWindowSeconds * 1000;
+    this.changed = true;
     let times = this.violations.get(client);
     if (!times) {
       if (this.violations.size >= 1024) this.forgetBefore(since);

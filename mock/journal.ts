@@ -331,6 +331,17 @@ export class Journal {
     return this.entries(limit).map((exchange) => JSON.stringify(exchange));
   }
 
+  /** Runs set-up traffic (a scenario's requests) without writing it to the journal file: it is not the client's. */
+  async unspilled<T>(work: () => Promise<T>): Promise<T> {
+    const spill = this.spill;
+    this.spill = undefined;
+    try {
+      return await work();
+    } finally {
+      this.spill = spill;
+    }
+  }
+
   clear(): void {
     for (let slot = 0; slot < this.slots; slot++) this.release(slot);
     this.recentLists.length = 0;

@@ -37,6 +37,8 @@ const OWN_ORGANISATION = 'suites/scope/own-organisation.spec.ts';
 const WRITES = 'suites/writes/codes.spec.ts';
 const DOCS = 'suites/docs/swagger-ui.spec.ts';
 const XML = 'suites/contracts/xml.spec.ts';
+const SCENARIO_FAIR_USE = 'suites/scenarios/fair-use-edge.spec.ts';
+const SCENARIO_LOCKED = 'suites/scenarios/locked-account.spec.ts';
 
 /** Soleil d'Occitanie SAS in the default fixtures: an organisation, one of its accounts, one of its devices. */
 const OTHER_ORGANISATION = '32631e8a-2b4f-46f5-be9a-4e501c0ec517';
@@ -61,10 +63,10 @@ export const MUTATIONS: Mutation[] = [
   { name: 'firewall-answers-400', wrong: 'refuses with 400 instead of 403', area: 'gateway', stage: 'firewall', faults: [{ kind: 'set-status', stage: 'firewall', value: 400 }], files: [FIREWALL] },
 
   // Fair use (manual 1.2).
-  { name: 'fairuse-no-retry-after', wrong: 'answers 429 without Retry-After', area: 'gateway', stage: 'fairuse', faults: [{ kind: 'remove-header', stage: 'fairuse', header: 'retry-after' }], files: [FAIR_USE] },
+  { name: 'fairuse-no-retry-after', wrong: 'answers 429 without Retry-After', area: 'gateway', stage: 'fairuse', faults: [{ kind: 'remove-header', stage: 'fairuse', header: 'retry-after' }], files: [FAIR_USE, SCENARIO_FAIR_USE] },
   { name: 'fairuse-retry-after-zero', wrong: 'says Retry-After: 0 (rounds the wait down)', area: 'gateway', stage: 'fairuse', faults: [{ kind: 'set-header', stage: 'fairuse', header: 'retry-after', value: '0' }], files: [FAIR_USE] },
   { name: 'fairuse-block-unreported', wrong: 'reports a block as a plain limit (FAIRUSE_001 for FAIRUSE_002)', area: 'gateway', stage: 'fairuse', faults: [{ kind: 'wrong-code', stage: 'fairuse', when: 'FAIRUSE_002', code: 'FAIRUSE_001' }], files: [FAIR_USE] },
-  { name: 'fairuse-answers-503', wrong: 'throttles with 503 Service Unavailable instead of 429', area: 'gateway', stage: 'fairuse', faults: [{ kind: 'set-status', stage: 'fairuse', value: 503 }], files: [FAIR_USE] },
+  { name: 'fairuse-answers-503', wrong: 'throttles with 503 Service Unavailable instead of 429', area: 'gateway', stage: 'fairuse', faults: [{ kind: 'set-status', stage: 'fairuse', value: 503 }], files: [FAIR_USE, SCENARIO_FAIR_USE] },
 
   // Routing.
   { name: 'route-405-as-404', wrong: 'answers a wrong method as an unknown path (404 for 405)', area: 'gateway', stage: 'route', faults: [{ kind: 'wrong-code', stage: 'route', when: 'ROUTE_005', code: 'ROUTE_001' }], files: [ROUTES] },
@@ -89,6 +91,7 @@ export const MUTATIONS: Mutation[] = [
   // The domain: whose data, and what it looks like.
   { name: 'management-accounts-of-another-organisation', wrong: "labels the holder's accounts with another organisation", area: 'management', stage: 'domain', faults: [{ kind: 'set-field', operationId: 'ahGetAccounts', field: 'organizationId', value: OTHER_ORGANISATION }], files: [OWN_ORGANISATION] },
   { name: 'management-devices-of-another-organisation', wrong: "answers another organisation's production devices", area: 'management', stage: 'domain', faults: [{ kind: 'set-field', operationId: 'ahGetProductionDevices', field: 'organizationId', value: OTHER_ORGANISATION }], files: [OWN_ORGANISATION] },
+  { name: 'transaction-locked-account-misreported', wrong: 'refuses a transfer out of a locked account with another code than TRANSACTION_028', area: 'transaction', stage: 'domain', faults: [{ kind: 'wrong-code', stage: 'domain', when: 'TRANSACTION_028', code: 'TRANSACTION_003' }], files: [SCENARIO_LOCKED] },
   { name: 'management-account-without-standard', wrong: 'leaves the required standardAssociation out of an account', area: 'management', stage: 'domain', faults: [{ kind: 'remove-field', operationId: 'ahGetAccount', field: 'standardAssociation' }], files: [GET_OPERATIONS] },
   { name: 'private-reports-certificates-of-another-holder', wrong: "lists certificates held in another holder's account", area: 'private-reports', stage: 'domain', faults: [{ kind: 'set-field', operationId: 'ahGetCertificates', field: 'accountNumber', value: OTHER_ACCOUNT }], files: [OWN_ORGANISATION] },
   { name: 'private-reports-statements-in-another-name', wrong: "issues cancellation statements in another organisation's name", area: 'private-reports', stage: 'domain', faults: [{ kind: 'set-field', operationId: 'ahGetCancellationStatements', field: 'organizationName', value: "Soleil d'Occitanie SAS" }], files: [OWN_ORGANISATION] },

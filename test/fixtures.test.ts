@@ -6,6 +6,7 @@ import { SchemaValidator } from '../contracts/lib/schema.js';
 import type { JsonObject } from '../contracts/lib/types.js';
 import { DEFAULT_SEED, generateRegistry } from '../fixtures/generate.js';
 import { certificateSerial, isValidGsrn, type CertificateBundle, type CodeListName, type RegistryData, type Transaction } from '../mock/domain/model.js';
+import { CODE_LIST_SCHEMAS } from '../mock/state/document.js';
 
 const set = loadContracts();
 const registry = generateRegistry({});
@@ -305,16 +306,7 @@ describe('fixtures: the default registry', () => {
     creation('IssuanceRequest', registry.issuanceRequests);
     contract('public-reports')('AuctionResult', registry.auctions);
     const masterData = contract('master-data');
-    const entrySchemas: Record<CodeListName, string> = {
-      EnergySources: 'EnergySource',
-      Technologies: 'Technology',
-      Countries: 'Country',
-      Standards: 'Standard',
-      Domains: 'Domain',
-      CancellationPurposes: 'CancellationPurpose',
-      SupportTypes: 'SupportType',
-    };
-    for (const [list, schema] of Object.entries(entrySchemas) as [CodeListName, string][]) masterData(schema, registry.codeLists[list]);
+    for (const [list, schema] of Object.entries(CODE_LIST_SCHEMAS) as [CodeListName, string][]) masterData(schema, registry.codeLists[list]);
   });
 
   it('lists in fixtures/README.md only accounts, devices and users that exist', () => {

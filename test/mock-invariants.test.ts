@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { certificateId, certificateSerial, type CertificateBundle, type Transaction } from '../mock/domain/model.js';
+import { certificateId, certificateSerial, type CertificateBundle } from '../mock/domain/model.js';
+import { checkInvariants } from './support/invariants.js';
 import { startTestMock, type TestMock } from './support/mock.js';
 
 /**
@@ -28,32 +29,9 @@ function mulberry32(seed: number): () => number {
   };
 }
 
-async function checkInvariants(): Promise<{ bundles: number; issuances: number }> {
-  const bundles: CertificateBundle[] = await mock.readAll('ib-root', '/privatereportsapi/IB/privatereportsapi/Certificates');
-  const issuances: Transaction[] = await mock.readAll('ib-root', `/transactionapi/IB/transactionapi/Transactions?$filter=${encodeURIComponent("type eq 'Issuance'")}`);
-  const spans = bundles
-    .map((bundle) => ({ bundle, start: certificateSerial(bundle.startCertificateId) as number, end: certificateSerial(bundle.endCertificateId) as number }))
-    .sort((a, b) => a.start - b.start);
-  for (let i = 0; i < spans.length; i++) {
-    assert.equal(spans[i].bundle.volumeMWh, spans[i].end - spans[i].start + 1, `bundle ${spans[i].bundle.bundleId} volume matches its range`);
-    if (i > 0) assert.ok(spans[i].start > spans[i - 1].end, `certificate ${certificateId(spans[i].start)} is in two bundles`);
-  }
-  for (const issuance of issuances) {
-    for (const range of issuance.bundles) {
-      const start = certificateSerial(range.startCertificateId) as number;
-      const end = certificateSerial(range.endCertificateId) as number;
-      const inside = spans.filter((span) => span.start >= start && span.end <= end);
-      const volume = inside.reduce((sum, span) => sum + span.bundle.volumeMWh, 0);
-      assert.equal(volume, end - start + 1, `issuance ${issuance.transactionId} conserves its volume`);
-      assert.equal(new Set(inside.map((span) => span.bundle.issuanceId)).size, 1, `the parts of ${issuance.transactionId} keep one issuance id`);
-    }
-  }
-  return { bundles: bundles.length, issuances: issuances.length };
-}
-
 describe('registry invariants', () => {
   it('hold on the fixtures', async () => {
-    const counts = await checkInvariants();
+    const counts = await checkInvariants(mock.readAll);
     assert.ok(counts.bundles > 500 && counts.issuances > 100, JSON.stringify(counts));
   });
 
@@ -144,6 +122,6 @@ describe('registry invariants', () => {
     for (const kind of ['transfer', 'cancel', 'export', 'issue']) assert.ok((tally[`${kind} done`] ?? 0) > 0, `some ${kind} succeeded: ${JSON.stringify(tally)}`);
     const state = (await mock.admin('GET', '/__admin/state')).json;
     assert.ok((state.bundles.Expired ?? 0) > 0 && (state.scheduled.Completed ?? 0) + (state.scheduled.Failed ?? 0) > 0, JSON.stringify(state));
-    await checkInvariants();
+    await checkInvariants(mock.readAll);
   });
 });

@@ -203,6 +203,16 @@ describe('the packed tool, installed as integrators install it', () => {
     assert.equal(run.steps.Verdict.status, 3, run.steps.Verdict.output);
   });
 
+  it('the install leaves out better-sqlite3 (an optional peer, for mock --state only): --state then says how to get it, one line, exit 2, no file left', () => {
+    assert.ok(!existsSync(join(installed, 'node_modules', 'better-sqlite3')) && !existsSync(join(prefix, 'lib', 'node_modules', 'better-sqlite3')), 'better-sqlite3 is not installed');
+    const file = join(work, 'state.db');
+    const result = tool(['mock', '--port', '0', '--state', file]);
+    assert.equal(result.status, 2, result.stdout + result.stderr);
+    assert.match(result.stderr, /^grex-harness mock: --state needs better-sqlite3 12, an optional peer dependency that is not installed or not built here \(.*npm install --global --allow-scripts=better-sqlite3 better-sqlite3@12/);
+    assert.equal(result.stderr.trim().split('\n').length, 1, 'one line');
+    assert.ok(!existsSync(file), 'no state file is left behind');
+  });
+
   it('grex-harness --version prints the release, which the packed CHANGELOG.md describes', () => {
     const result = tool(['--version']);
     assert.equal(result.status, 0, result.stderr);
@@ -211,8 +221,8 @@ describe('the packed tool, installed as integrators install it', () => {
   });
 
   it('every command answers --help with its flags and exit codes', () => {
-    for (const command of ['mock', 'certify', 'grade', 'proxy', 'postman', 'codes']) {
-      const result = tool([command, '--help']);
+    for (const command of ['mock', 'certify', 'grade', 'proxy', 'postman', 'codes', 'contracts pull', 'contracts diff', 'snapshot save', 'snapshot load']) {
+      const result = tool([...command.split(' '), '--help']);
       assert.equal(result.status, 0, `${command}: ${result.stderr}`);
       assert.match(result.stdout, /Options:\n {2}--/, command);
       assert.match(result.stdout, /Exit codes:\n {2}0 /, command);

@@ -307,7 +307,7 @@ function codeStep(env: B2CEnv, pending: Pending, userId: string, tx: string, for
   if (!sent || now >= sent.issuedAt + env.b2c.lifetimes.mfaSeconds * 1000) return mfaPage(pending.tenant, tx, user, MESSAGES.expiredCode);
   if (form.code?.trim() !== sent.code) return mfaPage(pending.tenant, tx, user, MESSAGES.wrongCode);
   // A code verifies one sign-in only.
-  env.b2c.mfaCodes.delete(userId);
+  env.b2c.useMfaCode(userId);
   pendingOf(env.b2c).delete(tx);
   const code: AuthorizationCode = {
     code: env.b2c.opaqueToken(),
@@ -324,6 +324,7 @@ function codeStep(env: B2CEnv, pending: Pending, userId: string, tx: string, for
     redeemed: false,
   };
   env.b2c.codes.set(code.code, code);
+  env.b2c.touch('authorizationCodes', code);
   // B2C puts `state` before `code` in its redirects.
   return deliver(pending.target, [...withState([], pending.target.state), ['code', code.code]]);
 }

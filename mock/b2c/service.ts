@@ -1,6 +1,7 @@
 import { randomBytes, randomInt } from 'node:crypto';
 import type { Clock } from '../clock.js';
 import type { Tenant, TokenAuthority } from '../identity.js';
+import type { Changes, RecordKind } from '../state/changes.js';
 
 /**
  * The B2C side of the mock: registered clients, authorization codes,
@@ -50,6 +51,13 @@ export interface RefreshGrant {
   revoked: boolean;
 }
 
+/** The last MFA code "sent by SMS" to a user. */
+export interface MfaCode {
+  userId: string;
+  code: string;
+  issuedAt: number;
+}
+
 export interface Lifetimes {
   /** Authorization codes: about 10 minutes in B2C, not configurable. */
   codeSeconds: number;
@@ -78,10 +86,12 @@ export class B2CService {
   readonly codes = new Map<string, AuthorizationCode>();
   readonly refreshTokens = new Map<string, RefreshGrant>();
   /** The last MFA code "sent by SMS" per user id, shown at GET /__admin/mfa?user=. */
-  readonly mfaCodes = new Map<string, { code: string; issuedAt: number }>();
+  readonly mfaCodes = new Map<string, MfaCode>();
   readonly clients: Client[];
   /** Answer AADB2C90129 to a refresh token that was already rotated (B2C itself keeps accepting it). */
   strictRotation = false;
+  /** What changed since the state file's last commit; undefined without a state file. */
+  changes: Changes | undefined;
 
   constructor(
     readonly clock: Clock,
@@ -111,8 +121,21 @@ export class B2CService {
   /** A fresh 6-digit MFA code for a user, replacing the previous one. */
   sendMfaCode(userId: string): string {
     const code = String(randomInt(0, 1_000_000)).padStart(6, '0');
-    this.mfaCodes.set(userId, { code, issuedAt: this.clock.now() });
+    const sent = { userId, code, issuedAt: this.clock.now() };
+    this.mfaCodes.set(userId, sent);
+    this.touch('mfaCodes', sent);
     return code;
+  }
+
+  /** A user's MFA code verified one sign-in and is gone. */
+  useMfaCode(userId: string): void {
+    this.mfaCodes.delete(userId);
+    this.changes?.remove('mfaCodes', userId);
+  }
+
+  /** Notes a grant (code, refresh token, MFA code) created or changed, for the state file. */
+  touch(kind: RecordKind, record: object): void {
+    this.changes?.note(kind, record);
   }
 
   /** Lets the registry UI of a mock at `origin` sign in: its page is the single-page application's reply URL. */
@@ -135,6 +158,14 @@ export class B2CService {
     this.codes.clear();
     this.refreshTokens.clear();
     this.mfaCodes.clear();
+  }
+
+  /** Replaces every grant with saved ones (a restart with --state, a restore). */
+  importState(grants: { authorizationCodes: AuthorizationCode[]; refreshTokens: RefreshGrant[]; mfaCodes: MfaCode[] }): void {
+    this.clear();
+    for (const code of grants.authorizationCodes) this.codes.set(code.code, code);
+    for (const grant of grants.refreshTokens) this.refreshTokens.set(grant.token, grant);
+    for (const sent of grants.mfaCodes) this.mfaCodes.set(sent.userId, sent);
   }
 }
 

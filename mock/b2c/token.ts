@@ -174,6 +174,7 @@ export function checkCode(b2c: B2CService, client: Client, policy: string, form:
   if (now > expiresAt) return refusals.expired(now, code.issuedAt, expiresAt);
   if (code.redeemed) return refusals.reusedCode();
   code.redeemed = true;
+  b2c.touch('authorizationCodes', code);
   if (code.clientId.toLowerCase() !== client.clientId.toLowerCase()) return refusals.otherClient(client.clientId);
   if (form.redirect_uri !== code.redirectUri) return refusals.redirectUri(form.redirect_uri, client.clientId);
   return checkVerifier(code, form.code_verifier) ?? code;
@@ -260,7 +261,10 @@ export function redeemToken(b2c: B2CService, users: (userId: string) => User | u
   const scopes = checked.scopes ?? (parseScopes(grant.scope, tenant) as Scopes);
   const session: Session = 'code' in grant ? { userId: grant.userId, signedInAt: grant.issuedAt, nonce: grant.nonce } : { userId: grant.userId, signedInAt: grant.signedInAt };
   const refresh = scopes.offline ? newRefreshToken(b2c, tenant, client, scopes, session) : undefined;
-  if (refresh && !('code' in grant)) grant.rotated = true;
+  if (refresh && !('code' in grant)) {
+    grant.rotated = true;
+    b2c.touch('refreshTokens', grant);
+  }
   return tokenResponse(b2c, tenant, client, user, scopes, session, refresh, request.form.client_info === '1');
 }
 
@@ -289,6 +293,7 @@ function newRefreshToken(b2c: B2CService, tenant: Tenant, client: Client, scopes
     revoked: false,
   };
   b2c.refreshTokens.set(grant.token, grant);
+  b2c.touch('refreshTokens', grant);
   return grant;
 }
 

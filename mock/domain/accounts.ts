@@ -66,6 +66,7 @@ export function openAccount(registry: Registry, writer: Writer, request: NewAcco
     createdAt: registry.now(),
   };
   registry.accounts.set(account.accountNumber, account);
+  registry.touch('accounts', account);
   return account;
 }
 
@@ -105,13 +106,15 @@ export function updateAccount(registry: Registry, account: Account, update: Acco
   account.name = update.name;
   account.parentAccountNumber = update.parentAccountNumber;
   account.status = update.status;
+  registry.touch('accounts', account);
   return account;
 }
 
 /** The issuing body locks or unlocks an account; asking for the state it is already in is refused (ACCOUNT_014). */
-export function setLock(account: Account, locked: boolean): Account | Refusal {
+export function setLock(registry: Registry, account: Account, locked: boolean): Account | Refusal {
   if (account.isLocked === locked) return refuse('ACCOUNT_014');
   account.isLocked = locked;
+  registry.touch('accounts', account);
   return account;
 }
 

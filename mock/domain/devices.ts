@@ -59,8 +59,12 @@ export function registerDevice(registry: Registry, writer: Writer, request: NewD
     status: 'Draft',
   };
   registry.devices.set(device.gsrn, device);
+  registry.touch('devices', device);
   const issuing = issuingAccountNumber === null ? undefined : registry.accounts.get(issuingAccountNumber);
-  if (issuing) issuing.isIssuingAccount = true;
+  if (issuing) {
+    issuing.isIssuingAccount = true;
+    registry.touch('accounts', issuing);
+  }
   return device;
 }
 
@@ -69,12 +73,14 @@ export function submitDevice(registry: Registry, device: ProductionDevice): Prod
   if (device.status !== 'Draft') return refuse('DEVICE_007', { 'Current Status': device.status, 'Requested Status': 'Submitted' });
   if (!isUsableIssuingAccount(registry, device.organizationId, device.issuingAccountNumber)) return refuse('DEVICE_009');
   device.status = 'Submitted';
+  registry.touch('devices', device);
   return device;
 }
 
 /** The issuing body approves, rejects or inactivates a device, along the life cycle only. */
-export function decideDevice(device: ProductionDevice, decision: DeviceDecision): ProductionDevice | Refusal {
+export function decideDevice(registry: Registry, device: ProductionDevice, decision: DeviceDecision): ProductionDevice | Refusal {
   if (!DECISIONS[device.status].includes(decision.status)) return refuse('DEVICE_007', { 'Current Status': device.status, 'Requested Status': decision.status });
   device.status = decision.status;
+  registry.touch('devices', device);
   return device;
 }

@@ -133,6 +133,7 @@ export function recordMeasurement(registry: Registry, writer: Writer, input: Mea
     issuanceRequestId: null,
   };
   registry.measurements.set(measurement.measurementDataId, measurement);
+  registry.touch('measurements', measurement);
   return measurement;
 }
 
@@ -183,7 +184,11 @@ export function requestIssuance(registry: Registry, writer: Writer, input: Issua
     endCertificateId: null,
   };
   registry.issuanceRequests.set(request.issuanceRequestId, request);
-  if (measurement) measurement.issuanceRequestId = request.issuanceRequestId;
+  registry.touch('issuanceRequests', request);
+  if (measurement) {
+    measurement.issuanceRequestId = request.issuanceRequestId;
+    registry.touch('measurements', measurement);
+  }
   return request;
 }
 
@@ -195,12 +200,14 @@ function relink(registry: Registry, measurementDataId: string | null): void {
     (request) => request.measurementDataId === measurementDataId && (request.status === 'Submitted' || request.status === 'Approved'),
   );
   measurement.issuanceRequestId = newestFirst(live)[0]?.issuanceRequestId ?? null;
+  registry.touch('measurements', measurement);
 }
 
 function close(registry: Registry, request: IssuanceRequest, status: IssuanceRequest['status'], reason: string | null): void {
   request.status = status;
   request.decidedAt = registry.now();
   request.decisionReason = reason;
+  registry.touch('issuanceRequests', request);
   relink(registry, request.measurementDataId);
 }
 
@@ -220,6 +227,7 @@ export function withdrawIssuanceRequest(registry: Registry, writer: Writer, id: 
 function issue(registry: Registry, device: ProductionDevice, account: Account, period: Period, volumeMWh: number): CertificateBundle {
   const first = registry.nextCertificate;
   registry.nextCertificate += volumeMWh;
+  registry.touchField('nextCertificate');
   const bundle: CertificateBundle = {
     bundleId: registry.newId(),
     issuanceId: registry.newId(),

@@ -30,5 +30,6 @@ export function updateCode(registry: Registry, list: CodeListName, code: string,
   if (update.description === undefined || update.description === null) delete entry.description;
   else entry.description = update.description;
   entry.active = update.active;
+  registry.touchField('codeLists');
   return entry;
 }

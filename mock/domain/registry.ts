@@ -1,4 +1,5 @@
 import type { Clock } from '../clock.js';
+import type { Changes, RecordKind } from '../state/changes.js';
 import { uuid } from './ids.js';
 import {
   ascending,
@@ -87,6 +88,8 @@ export class Registry {
   /** The earliest `executeAt` of a Scheduled item, so a request need not look at them all. */
   nextDueAt = Number.POSITIVE_INFINITY;
   nextCertificate: number;
+  /** What changed since the state file's last commit; undefined without a state file (`--state`). */
+  changes: Changes | undefined;
   /** Hooks run by `tick` when the clock has moved: scheduled transactions, expiry. */
   private readonly timers: ((now: number) => void)[] = [];
   /** The current UTC day, as [start, end) in ms, so most requests learn that no day has passed with two comparisons. */
@@ -99,7 +102,7 @@ export class Registry {
 
   /** `owned`: the data is the registry's to change (else it works on a copy, and `data` stays pristine). */
   constructor(
-    data: RegistryData,
+    data: Omit<RegistryData, 'epoch'>,
     readonly clock: Clock,
     options: { owned?: boolean } = {},
   ) {
@@ -136,6 +139,16 @@ export class Registry {
     for (const item of this.scheduled.values()) {
       if (item.status === 'Scheduled') this.nextDueAt = Math.min(this.nextDueAt, Date.parse(item.executeAt));
     }
+  }
+
+  /** Notes a record a write created or changed, for the state file. Every change to a record goes through here or `addBundle`/`record`. */
+  touch(kind: RecordKind, record: object): void {
+    this.changes?.note(kind, record);
+  }
+
+  /** Notes a change of one of the registry's own fields, for the state file. */
+  touchField(name: 'nextCertificate' | 'codeLists'): void {
+    this.changes?.field(name);
   }
 
   newId(): string {
@@ -190,6 +203,7 @@ export class Registry {
 
   addBundle(bundle: CertificateBundle): void {
     this.bundles.set(bundle.bundleId, bundle);
+    this.changes?.note('bundles', bundle);
     let held = this.bundlesByAccount.get(bundle.accountNumber);
     if (!held) this.bundlesByAccount.set(bundle.accountNumber, (held = new Set()));
     held.add(bundle);
@@ -234,6 +248,7 @@ export class Registry {
     bundle.startCertificateId = certificateId(keepFrom);
     bundle.endCertificateId = certificateId(keepTo);
     bundle.volumeMWh = keepTo - keepFrom + 1;
+    this.touch('bundles', bundle);
     this.addBundle(taken);
     return taken;
   }
@@ -283,6 +298,7 @@ export class Registry {
       ...fields,
     };
     this.transactions.set(transaction.transactionId, transaction);
+    this.touch('transactions', transaction);
     const latest = this.chronological.at(-1);
     if (latest && latest.createdAt > transaction.createdAt) this.chronologicalInOrder = false;
     this.chronological.push(transaction);

@@ -56,7 +56,10 @@ const within = (value: string, period: Period): boolean => (period.from === unde
 
 /** Every bundle held in the accounts, newest issuance first (`issuingDate desc`). */
 export function bundlesHeldIn(registry: Registry, accounts: Set<string>): CertificateBundle[] {
-  return [...accounts].flatMap((accountNumber) => registry.bundlesIn(accountNumber)).sort((a, b) => ascending(b.issuingDate, a.issuingDate));
+  // Ties by certificate id: the order depends on the data only, not on the history of moves, so it survives a restart (--state) and a restore.
+  return [...accounts]
+    .flatMap((accountNumber) => registry.bundlesIn(accountNumber))
+    .sort((a, b) => ascending(b.issuingDate, a.issuingDate) || ascending(a.startCertificateId, b.startCertificateId));
 }
 
 export function bundleFor(registry: Registry, bundleId: string, organizationId: string | undefined): CertificateBundle | Refusal {

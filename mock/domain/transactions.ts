@@ -1,9 +1,10 @@
-import type { Account, CertificateBundle, CertificateRange, ScheduledTransaction, Transaction } from './model.js';
+import type { Account, Cancellation, CertificateBundle, CertificateRange, ScheduledTransaction, Transaction } from './model.js';
 import { certificateId, certificateSerial } from './model.js';
 import { monthOf } from './calendar.js';
 import { refuse, type RangePick, type Refusal, type Registry, type Writer } from './registry.js';
 
-const DUPLICATE_WINDOW_MS = 10 * 60_000;
+/** The same write within this long is a transaction loop (TRANSACTION_025). */
+export const DUPLICATE_WINDOW_MS = 10 * 60_000;
 /** The AIB Hub's answer to an export arrives this long after acceptance, on the mock's clock. */
 export const EXPORT_CONFIRMATION_MS = 5 * 60_000;
 
@@ -68,6 +69,7 @@ function duplicate(registry: Registry, writer: Writer, kind: string, body: unkno
 function remember(registry: Registry, write: Fingerprint): void {
   registry.recentWrites.delete(write.key);
   registry.recentWrites.set(write.key, write.at);
+  registry.changes?.rememberWrite(write.key);
 }
 
 function ownAccount(registry: Registry, writer: Writer, accountNumber: string): Account | Refusal {
@@ -212,7 +214,7 @@ export function cancel(registry: Registry, writer: Writer, request: Cancellation
   carveAll(registry, picks, (bundle) => registry.place(bundle, bundle.accountNumber, 'Cancelled'));
   remember(registry, seen);
   const transaction = registry.record('Cancellation', { fromAccountNumber: from.accountNumber, bundles: request.bundles, volumeMWh: volumeOf(request.bundles) });
-  registry.cancellations.set(transaction.transactionId, {
+  const statement: Cancellation = {
     transactionId: transaction.transactionId,
     statementId: registry.newId(),
     accountNumber: from.accountNumber,
@@ -222,7 +224,9 @@ export function cancel(registry: Registry, writer: Writer, request: Cancellation
     consumptionPeriodEnd: request.consumptionPeriodEnd,
     purpose: request.purpose,
     placeOfConsumption: request.placeOfConsumption,
-  });
+  };
+  registry.cancellations.set(transaction.transactionId, statement);
+  registry.touch('cancellations', statement);
   return transaction;
 }
 
@@ -285,6 +289,7 @@ export function schedule(registry: Registry, writer: Writer, items: ScheduledIte
       failureMessage: null,
     };
     registry.scheduled.set(scheduled.scheduledTransactionId, scheduled);
+    registry.touch('scheduled', scheduled);
     return scheduled;
   });
   registry.refreshDue();
@@ -298,6 +303,7 @@ export function unschedule(registry: Registry, writer: Writer, id: string): Sche
   if (item.status !== 'Scheduled') return refuse('SCHEDULEDTRANSACTION_033', { Status: item.status });
   item.status = 'Cancelled';
   item.cancelledAt = registry.now();
+  registry.touch('scheduled', item);
   registry.refreshDue();
   return item;
 }
@@ -330,6 +336,7 @@ function runScheduled(registry: Registry, now: number, messages: (code: string) 
       item.status = 'Completed';
       item.transactionId = result.transactionId;
     }
+    registry.touch('scheduled', item);
   }
   registry.refreshDue();
 }
@@ -346,6 +353,7 @@ function settleExports(registry: Registry, now: number): void {
     }
     transaction.status = 'Completed';
     transaction.completedAt = new Date(at).toISOString();
+    registry.touch('transactions', transaction);
     registry.pendingExports.delete(transactionId);
   }
 }

@@ -36,5 +36,6 @@ export function inviteUser(registry: Registry, writer: Writer, request: NewUser)
   };
   registry.users.set(user.userId, user);
   registry.usersByName.set(user.username.toLowerCase(), user);
+  registry.touch('users', user);
   return user;
 }

@@ -74,7 +74,7 @@ export const managementHandlers: Record<string, Handler> = {
   ibLockAccount: (context) => {
     const account = accountIn(context);
     if (isRefusal(account)) return account;
-    return answer(setLock(account, (context.body as { locked: boolean }).locked), (locked) =>
+    return answer(setLock(context.registry, account, (context.body as { locked: boolean }).locked), (locked) =>
       code(locked.isLocked ? 'ACCOUNT_204' : 'ACCOUNT_205', { 'Account Number': locked.accountNumber }),
     );
   },
@@ -99,7 +99,7 @@ export const managementHandlers: Record<string, Handler> = {
     const problems = invalid('DEVICE', decisionProblems(decision));
     if (problems) return problems;
     const device = deviceIn(context);
-    return isRefusal(device) ? device : answer(decideDevice(device, decision), deviceUpdated);
+    return isRefusal(device) ? device : answer(decideDevice(context.registry, device, decision), deviceUpdated);
   },
 
   ahGetUsers: getUsers,

@@ -3,6 +3,7 @@ import { TENANTS } from '../../mock/app.js';
 import { budgetSettings, FairUseBudget } from './budget.js';
 import { GrexHttp, transcript, type Exchange, type SendOptions } from './http.js';
 import { contractProblems, type GetOperation, type WriteOperation } from './operations.js';
+import { startScenarioMock } from './scenario-mock.js';
 import { demoTarget, MOCK_ORIGIN, mockTarget, ORACLE_ORIGIN, type Target, type TargetName } from './target.js';
 
 export interface Tokens {
@@ -135,9 +136,29 @@ export interface Grex {
 /** An exchange's attachment name: its place in the test, method, path and status. */
 const transcriptName = (exchange: Exchange, index: number): string => `${index + 1} ${exchange.request.method} ${new URL(exchange.request.url).pathname} -> ${exchange.response.status}`;
 
-export const test = base.extend<{ grex: Grex }, { grexTarget: TargetName; target: Target; session: Session; budget: FairUseBudget | undefined }>({
+export const test = base.extend<
+  { grex: Grex },
+  { grexTarget: TargetName; grexScenario: string | undefined; target: Target; session: Session; budget: FairUseBudget | undefined }
+>({
   grexTarget: ['mock', { option: true, scope: 'worker' }],
-  target: [async ({ grexTarget }, use) => use(resolveTarget(grexTarget)), { scope: 'worker' }],
+  /**
+   * A scenario for the tests of one file (`test.use({ grexScenario: 'locked-account' })`,
+   * fixtures/scenarios/): on the mock, the file gets a mock of its own started
+   * from it, beside the shared one. Scenario files are `@mock`: DEMO has none.
+   */
+  grexScenario: [undefined, { option: true, scope: 'worker' }],
+  target: [
+    async ({ grexTarget, grexScenario }, use) => {
+      if (!grexScenario || grexTarget !== 'mock') return use(resolveTarget(grexTarget));
+      const mock = await startScenarioMock(grexScenario);
+      try {
+        await use(mockTarget('mock', mock.origin, mock.origin, TENANTS.find((tenant) => tenant.name === 'gcrfdemo')!));
+      } finally {
+        await mock.stop();
+      }
+    },
+    { scope: 'worker' },
+  ],
   budget: [
     async ({ target }, use) => {
       // Only DEMO has a fair-use policy the suites must respect; the mock's suites provoke its limits on purpose.

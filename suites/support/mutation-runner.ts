@@ -95,7 +95,7 @@ export class MutationRunner {
     const args = [join(ROOT, 'node_modules', '@playwright', 'test', 'cli.js'), 'test', ...files, '--project', 'mock', '--reporter=line,json', ...(options.firstFailure ? ['--max-failures=1'] : []), ...(options.title ? ['--grep', escapeRegExp(options.title), '--workers=1'] : [])];
     const child = spawn(process.execPath, args, {
       cwd: ROOT,
-      env: { ...inherited, GREX_SUITE_MOCK: this.url, GREX_SUITE_REPORTS: reports, PLAYWRIGHT_JSON_OUTPUT_FILE: results, CI: '' },
+      env: { ...inherited, GREX_SUITE_MOCK: this.url, GREX_SUITE_FAULTS: JSON.stringify(faults), GREX_SUITE_REPORTS: reports, PLAYWRIGHT_JSON_OUTPUT_FILE: results, CI: '' },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let output = '';

@@ -37,10 +37,9 @@ export interface RequestOptions {
   headers?: Record<string, string>;
 }
 
-export interface TestMock {
-  url: string;
-  app: MockApp;
-  /** An access token for a fixture user, from POST /__admin/token (memoised while valid on the mock's clock). */
+/** HTTP calls to a mock at some address, as a client would make them. */
+export interface MockClient {
+  /** An access token for a fixture user, from POST /__admin/token (memoised while valid on the mock's clock, when it is known). */
   token(username: string): Promise<string>;
   request(method: string, path: string, options?: RequestOptions): Promise<Reply>;
   /** A request as a fixture user (or, with `null`, without a token). */
@@ -50,20 +49,20 @@ export interface TestMock {
   /** Every item of a collection, page by page with $top and $skip, as the fair-use policy asks. */
   readAll(username: string | null, path: string): Promise<any[]>;
   admin(method: string, path: string, body?: unknown): Promise<Reply>;
+}
+
+export interface TestMock extends MockClient {
+  url: string;
+  app: MockApp;
   close(): Promise<void>;
 }
 
 /**
- * A mock in this process, reached over HTTP like any client would, with
- * self-check on (a response that breaks its contract answers 500) and its
- * journal spilled to reports/coverage/<name>.ndjson.
+ * A client of the mock at `url`. `clockNow` reads the mock's clock (an
+ * in-process mock): tokens are then reused while valid; without it every
+ * token is new (a mock in another process).
  */
-export async function startTestMock(name: string): Promise<TestMock> {
-  mkdirSync(COVERAGE_DIR, { recursive: true });
-  const spill = join(COVERAGE_DIR, `${name}.ndjson`);
-  rmSync(spill, { force: true });
-  // Fair use off: a test sends more than 100 requests a minute as one account holder; its own tests turn it on.
-  const running: RunningMock = await startMock({ port: 0, host: '127.0.0.1', selfCheck: true, journalSpillFile: spill, fairUse: { ...DEFAULT_FAIR_USE, enabled: false } });
+export function mockClient(url: string, clockNow?: () => number): MockClient {
   const tokens = new Map<string, { token: string; issuedAt: number; expiresOn: number }>();
   const request = async (method: string, path: string, options: RequestOptions = {}): Promise<Reply> => {
     const headers: Record<string, string> = { accept: 'application/json', ...options.headers };
@@ -73,7 +72,18 @@ export async function startTestMock(name: string): Promise<TestMock> {
       body = typeof options.body === 'string' ? options.body : JSON.stringify(options.body);
       headers['content-type'] = options.contentType ?? 'application/json';
     } else if (options.contentType) headers['content-type'] = options.contentType;
-    return replyOf(await fetch(`${running.url}${path}`, { method, headers, body }));
+    return replyOf(await fetch(`${url}${path}`, { method, headers, body }));
+  };
+  const token = async (username: string): Promise<string> => {
+    const known = tokens.get(username);
+    // A token lives on the mock's clock, which tests move (and reset): a new one unless the clock is well inside its life.
+    const now = clockNow?.();
+    if (known && now !== undefined && known.issuedAt * 1000 <= now && known.expiresOn * 1000 > now + 60_000) return known.token;
+    const reply = await request('POST', '/__admin/token', { body: { user: username } });
+    if (reply.status !== 200) throw new Error(`no token for ${username}: ${reply.text}`);
+    const { access_token: issued, expires_on: expiresOn, expires_in: lifetime } = reply.json as { access_token: string; expires_on: number; expires_in: number };
+    tokens.set(username, { token: issued, issuedAt: expiresOn - lifetime, expiresOn });
+    return issued;
   };
   const as = async (username: string | null, method: string, path: string, options: Omit<RequestOptions, 'token'> = {}): Promise<Reply> =>
     request(method, path, { ...options, token: username === null ? undefined : await token(username) });
@@ -83,20 +93,7 @@ export async function startTestMock(name: string): Promise<TestMock> {
     assert.equal(reply.headers.get('x-grex-self-check'), null);
     return reply.json;
   };
-  const token = async (username: string): Promise<string> => {
-    const known = tokens.get(username);
-    // A token lives on the mock's clock, which tests move (and reset): a new one unless the clock is well inside its life.
-    const now = running.app.clock.now();
-    if (known && known.issuedAt * 1000 <= now && known.expiresOn * 1000 > now + 60_000) return known.token;
-    const reply = await request('POST', '/__admin/token', { body: { user: username } });
-    if (reply.status !== 200) throw new Error(`no token for ${username}: ${reply.text}`);
-    const { access_token: issued, expires_on: expiresOn, expires_in: lifetime } = reply.json as { access_token: string; expires_on: number; expires_in: number };
-    tokens.set(username, { token: issued, issuedAt: expiresOn - lifetime, expiresOn });
-    return issued;
-  };
   return {
-    url: running.url,
-    app: running.app,
     request,
     as,
     read,
@@ -110,8 +107,21 @@ export async function startTestMock(name: string): Promise<TestMock> {
     },
     admin: (method, path, body) => request(method, path, body === undefined ? {} : { body }),
     token,
-    close: () => running.close(),
   };
+}
+
+/**
+ * A mock in this process, reached over HTTP like any client would, with
+ * self-check on (a response that breaks its contract answers 500) and its
+ * journal spilled to reports/coverage/<name>.ndjson.
+ */
+export async function startTestMock(name: string): Promise<TestMock> {
+  mkdirSync(COVERAGE_DIR, { recursive: true });
+  const spill = join(COVERAGE_DIR, `${name}.ndjson`);
+  rmSync(spill, { force: true });
+  // Fair use off: a test sends more than 100 requests a minute as one account holder; its own tests turn it on.
+  const running: RunningMock = await startMock({ port: 0, host: '127.0.0.1', selfCheck: true, journalSpillFile: spill, fairUse: { ...DEFAULT_FAIR_USE, enabled: false } });
+  return { ...mockClient(running.url, () => running.app.clock.now()), url: running.url, app: running.app, close: () => running.close() };
 }
 
 /** The manual's envelope with this status and code, and an answer the contract allows (no self-check failure). */
