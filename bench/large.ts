@@ -28,9 +28,9 @@ export function rssMB(pid: number): number {
   return match ? Number(match[1]) / 1024 : Number.NaN;
 }
 
-/** `grex-harness mock --port 0 --profile P --config F [extra]` through tsx, timed from the spawn to its "Ready" line. */
-export async function startMock(profile: Profile, config: string, extra: string[] = []): Promise<Started> {
-  const ready = await startReady(RUNTIMES.tsx, ['--port', '0', '--profile', profile, '--config', config, ...extra]);
+/** `grex-harness mock --port 0 --profile P --config F [extra]` (through tsx unless told), timed from the spawn to its "Ready" line. */
+export async function startMock(profile: Profile, config: string, extra: string[] = [], runtime: readonly string[] = RUNTIMES.tsx): Promise<Started> {
+  const ready = await startReady(runtime, ['--port', '0', '--profile', profile, '--config', config, ...extra]);
   return { ...ready, profile, rssAfterStart: rssMB(ready.child.pid as number) };
 }
 

@@ -147,7 +147,7 @@ export function startReady(runtime: readonly string[], args: string[]): Promise<
 }
 
 /** `npm run build`: the compiled tool the bench runs beside the tsx one is this checkout's. */
-function build(): void {
+export function build(): void {
   const built = spawnSync(process.execPath, ['--import', 'tsx', 'scripts/build.ts'], { cwd: ROOT, stdio: ['ignore', 'ignore', 'inherit'] });
   if (built.status !== 0) throw new Error('npm run build failed');
 }

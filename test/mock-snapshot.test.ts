@@ -129,8 +129,10 @@ describe('snapshot and restore', () => {
     for (const [args, expected] of [
       [['snapshot', 'load', '--base', mock.url, join(scratch, 'missing.json')], /missing\.json: no such file/],
       [['snapshot', 'save', '--base', 'http://127.0.0.1:9', file], /no mock answers at http:\/\/127\.0\.0\.1:9/],
-      [['snapshot', 'save'], /give save or load, and one FILE/],
-      [['snapshot', 'keep', file], /give save or load, and one FILE/],
+      [['snapshot', 'save'], /save needs one FILE: grex-harness snapshot save \[--base URL\] FILE/],
+      [['snapshot', 'save', file, 'other.json'], /save needs one FILE/],
+      [['snapshot', 'keep', file], /unknown subcommand "keep": save or load/],
+      [['snapshot', 'load', '--bsae', mock.url, file], /unknown option '--bsae' \(did you mean --base\?\)/i],
       [['snapshot', 'save', '--base', 'not a url', file], /--base must be the mock's URL/],
     ] as [string[], RegExp][]) {
       const result = await runCliAsync(args);
@@ -139,6 +141,6 @@ describe('snapshot and restore', () => {
     }
     const help = await runCliAsync(['snapshot', '--help']);
     assert.equal(help.status, 0);
-    assert.match(help.stdout, /grex-harness snapshot save\|load \[--base URL\] FILE/);
+    assert.match(help.stdout, /Usage: grex-harness snapshot save \[--base URL\] FILE\n[^]*Usage: grex-harness snapshot load \[--base URL\] FILE\n[^]*Exit codes:\n {2}0 [^]*\n {2}1 {2}the mock refused the document/);
   });
 });

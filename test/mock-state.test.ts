@@ -10,6 +10,7 @@ import { certificateId, certificateSerial, type CertificateBundle, type Transact
 import { runCliAsync, startCliMock, type StartedMock } from './support/cli.js';
 import { checkInvariants } from './support/invariants.js';
 import { mockClient, type MockClient } from './support/mock.js';
+import { TENANTS } from '../mock/app.js';
 import { approvedDevice, eolienAndVolta, idIn, issue, ok } from './support/state.js';
 
 /**
@@ -136,13 +137,15 @@ async function everyKindOfWrite(mock: MockClient, serial: number): Promise<void>
   ok(await mock.admin('POST', '/__admin/clock', { advance: 'P1D' }));
 }
 
+const DEMO = TENANTS.find((tenant) => tenant.name === 'gcrfdemo') as (typeof TENANTS)[number];
+
 /** A browser sign-in up to the MFA step: B2C has "sent" a code, kept until it is used. */
 async function mfaCodeSent(mock: MockClient): Promise<void> {
   const query = new URLSearchParams({
     client_id: '9e818394-185c-47e7-8b93-714714bfcf8f',
     response_type: 'code',
     redirect_uri: 'https://gcrfdemo.b2clogin.com/oauth2/nativeclient',
-    scope: 'https://gcrfdemo.onmicrosoft.com/GCR/user_impersonation openid offline_access',
+    scope: `https://gcrfdemo.onmicrosoft.com/${DEMO.appId}/user_impersonation openid offline_access`,
     code_challenge: 'E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM',
     code_challenge_method: 'S256',
   });
