@@ -67,6 +67,14 @@ const B2C_PATH = /^\/[^/]+\.onmicrosoft\.com(\/|$)/i;
 const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-authenticate', 'proxy-authorization', 'proxy-connection', 'te', 'trailer', 'transfer-encoding', 'upgrade', 'host', 'expect']);
 /** Bodies kept for checking; a larger one is forwarded whole but not checked. */
 const MAX_CHECKED_BYTES = 8 * 1024 * 1024;
+/**
+ * The largest request head the proxy reads, well above the gateway's (16 KiB,
+ * REQUEST_031): a head the target would refuse is forwarded, so that the
+ * target's own answer is what the client gets and the journal keeps. With
+ * Node's default (the gateway's size) the proxy answered a bare 431 itself,
+ * unjournaled.
+ */
+const PROXY_HEAD_LIMIT_BYTES = 256 * 1024;
 const TIMEOUT_CODES = new Set(['UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT', 'UND_ERR_CONNECT_TIMEOUT', 'ETIMEDOUT']);
 
 /** The account holder whose fair-use budget a call spends: the token's user (`oid`, read without verifying: DEMO verifies), else the client's address. */
@@ -335,7 +343,7 @@ export async function startProxy(options: ProxyOptions): Promise<RunningProxy> {
     finish(text, { request: true, answer: true });
   };
 
-  const server = createServer({ requireHostHeader: false }, (req, res) => {
+  const server = createServer({ requireHostHeader: false, maxHeaderSize: PROXY_HEAD_LIMIT_BYTES }, (req, res) => {
     handle(req, res).catch((error: unknown) => {
       process.stderr.write(`grex-harness proxy: unexpected error on ${req.method} ${req.url}: ${(error as Error).message}\n`);
       if (!res.headersSent) sendJson(res, 500, { error: 'proxy_error', message: (error as Error).message });

@@ -107,6 +107,17 @@ describe('the proxy in front of a stand-in for DEMO', () => {
     assert.match(proxy.banner, new RegExp(`B2C token endpoint +${proxy.url}/gcrfdemo.onmicrosoft.com/B2C_1_SignIn/oauth2/v2.0/token`));
   });
 
+  it('forwards a request head the gateway refuses (a 20 KB URL): the client gets the target\'s 431 REQUEST_031, and the proxy journals it', async () => {
+    const path = `/masterdataapi/AH/masterdataapi/Countries?$top=1&$skip=0&x=${'a'.repeat(20_000)}`;
+    const reply = await call(proxy.url, 'GET', path);
+    assert.equal(reply.status, 431, reply.text);
+    assert.equal(reply.json.responseCode, 'REQUEST_031');
+    const [last] = await journalOf(proxy.url, '/__proxy/journal?limit=1');
+    assert.equal(last.response.status, 431);
+    assert.equal(last.request.url.length, path.length, 'the whole URL is journaled');
+    assert.match(last.response.body ?? '', /REQUEST_031/);
+  });
+
   it('passes traffic through: a GET and a POST transfer answer as the stand-in does, and a B2C refresh works', async () => {
     const token = await standIn.token('eolien-trader');
     const direct = await call(standIn.url, 'GET', ACCOUNTS, { token });
