@@ -244,7 +244,9 @@ export class MockApp {
       const source = sourceOf(contracts, route.contract, route.operation);
       const binding = route.contract.pulled && source ? bindingOf(route.operation) : undefined;
       const handler = route.contract.pulled ? (binding ? handlers[binding.handler] : undefined) : handlers[route.operationId];
-      this.meta.set(route, { ...this.describe(route, schemas, handler, source ?? { operation: route.operation, doc: route.contract.doc }), binding });
+      const meta = this.describe(route, schemas, handler, source ?? { operation: route.operation, doc: route.contract.doc });
+      // A collection is filtered and ordered by the fields of the document served, G-REX's names included.
+      this.meta.set(route, binding ? { ...meta, binding, items: collectionItems(route.contract.doc, route.operation) } : meta);
     }
     if (initial) {
       this.registry = this.registryOf(initial.registry, true);
@@ -712,7 +714,13 @@ export class MockApp {
   /** `$filter`, `$orderby`, `$skip`, `$top` over a collection, for every collection GET alike. */
   private page(items: readonly object[], context: RequestContext, meta: RouteMeta): Outcome {
     const fields = meta.items?.fields ?? new Set<string>();
-    let rows = items as readonly Record<string, unknown>[];
+    // With G-REX's own document bound to a handler, a client filters and orders by G-REX's field names (the ones
+    // `fields` lists), while the handler's rows carry the contract's: rows are judged as the client reads them,
+    // and the page goes out as the handler's rows, renamed on the way out like every answer.
+    const handlerRows = items as readonly Record<string, unknown>[];
+    const seen = meta.binding ? (toServedNames(meta.binding, 200, handlerRows) as Record<string, unknown>[]) : handlerRows;
+    const handlerRow = seen === handlerRows ? undefined : new Map(seen.map((row, index) => [row, handlerRows[index]]));
+    let rows = seen;
     const filter = context.query.$filter;
     if (typeof filter === 'string') {
       const parsed = parseFilter(filter, fields, meta.items?.name);
@@ -727,7 +735,8 @@ export class MockApp {
     }
     const skip = typeof context.query.$skip === 'number' ? context.query.$skip : 0;
     const top = typeof context.query.$top === 'number' ? context.query.$top : 100;
-    return { status: 200, body: rows.slice(skip, skip + top) };
+    const shown = rows.slice(skip, skip + top);
+    return { status: 200, body: handlerRow ? shown.map((row) => handlerRow.get(row)) : shown };
   }
 
   /** `problem` names the parameter and why: `$filter: unknown field 'status' for EnergySource; fields: ...`. */

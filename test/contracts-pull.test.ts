@@ -200,6 +200,24 @@ describe('mock --contracts serves the pulled documents', () => {
     assert.match(refused.json.responseMessage, /Error in: accountName, name\./);
   });
 
+  it('filters and orders by the renamed field as G-REX names it ($filter accountName), and refuses the contract\'s name', async () => {
+    const token = await tokenOf(served.url, 'eolien-root');
+    const all = await get(served.url, '/managementapi/AH/managementapi/Accounts?$top=50&$skip=0', { token });
+    const names = (all.json as { accountName: string }[]).map((account) => account.accountName);
+    const wanted = names[names.length - 1];
+    const filter = encodeURIComponent(`accountName eq '${wanted.replaceAll("'", "''")}'`);
+    const found = await get(served.url, `/managementapi/AH/managementapi/Accounts?$top=50&$skip=0&$filter=${filter}`, { token });
+    assert.equal(found.status, 200, found.text);
+    assert.ok(found.json.length >= 1, found.text);
+    for (const account of found.json) assert.equal(account.accountName, wanted);
+    const ordered = await get(served.url, `/managementapi/AH/managementapi/Accounts?$top=50&$skip=0&$orderby=${encodeURIComponent('accountName desc')}`, { token });
+    assert.equal(ordered.status, 200, ordered.text);
+    assert.deepEqual(ordered.json.map((account: { accountName: string }) => account.accountName), [...names].sort().reverse());
+    const theirs = await get(served.url, `/managementapi/AH/managementapi/Accounts?$top=50&$skip=0&$filter=${encodeURIComponent(`name eq '${wanted}'`)}`, { token });
+    assert.equal(theirs.status, 400, theirs.text);
+    assert.match(theirs.json.responseMessage, /unknown field 'name'/);
+  });
+
   it('says so when its domain answers a status G-REX removed from the document (self-check)', async () => {
     const token = await tokenOf(served.url, 'eolien-root');
     const missing = await get(served.url, '/managementapi/AH/managementapi/Accounts/643003000000009999', { token });
