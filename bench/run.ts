@@ -5,6 +5,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { loadContracts } from '../contracts/lib/load.js';
 import { gsrnCheckDigit } from '../mock/domain/model.js';
+import { freePorts } from '../test/support/ports.js';
 
 /**
  * `npm run bench`: one run, one machine, side by side. For GET account and
@@ -254,7 +255,9 @@ async function main(): Promise<void> {
     files[name] = join(scratch, `${name}.json`);
     writeFileSync(files[name], JSON.stringify(contracts.find((entry) => entry.name === name)?.doc));
   }
-  const ports = { raw: 4701, prismManagement: 4702, prismTransaction: 4703, mock: 4704, bare: 4705, noCors: 4706, compiled: 4707 };
+  const names = ['raw', 'prismManagement', 'prismTransaction', 'mock', 'bare', 'noCors', 'compiled'] as const;
+  const free = await freePorts(names.length);
+  const ports = Object.fromEntries(names.map((name, index) => [name, free[index]])) as Record<(typeof names)[number], number>;
   // The mock as users run it (firewall and fair use on), its limits raised so that the load is not refused; and the same pipeline with both off.
   const raised = join(scratch, 'raised.json');
   writeFileSync(raised, JSON.stringify({ fairUse: { limits: [{ requests: 1_000_000_000, windowSeconds: 60 }] } }));

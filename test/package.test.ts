@@ -1,11 +1,11 @@
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { parse } from 'yaml';
+import { freePort } from './support/ports.js';
 import { ROOT } from './support/cli.js';
 
 /**
@@ -163,14 +163,6 @@ function runAction(inputs: Record<string, string>, only?: string[]): { steps: Re
 function tool(args: string[]): { status: number | null; stdout: string; stderr: string } {
   const result = spawnSync('grex-harness', args, { cwd: elsewhere, env, encoding: 'utf8', timeout: 60_000 });
   return { status: result.status, stdout: result.stdout, stderr: result.stderr };
-}
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise((resolve) => server.close(resolve));
-  return port;
 }
 
 describe('the packed tool, installed as integrators install it', () => {

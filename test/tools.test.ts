@@ -1,13 +1,13 @@
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
 import { cpSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { parse, stringify } from 'yaml';
 import { loadContracts } from '../contracts/lib/load.js';
 import { operations } from '../contracts/lib/operations.js';
+import { freePort } from './support/ports.js';
 import { ROOT, runCli } from './support/cli.js';
 
 const set = loadContracts();
@@ -72,17 +72,6 @@ describe('Postman export (manual 2.2.3: users import the APIs into Postman)', ()
     ]);
   });
 });
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 /** Starts `prism mock` on a file, resolves with its output once it listens (or rejects on exit / after 60 s). */
 function prismMock(file: string, port: number): Promise<{ output: string; stop: () => void }> {
