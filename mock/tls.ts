@@ -1,5 +1,5 @@
 import { X509Certificate } from 'node:crypto';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { closeSync, mkdirSync, openSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { generate } from 'selfsigned';
 import { CACHE_DIR } from '../contracts/lib/cache.js';
@@ -40,8 +40,44 @@ function usable(cert: string | undefined, names: string[]): boolean {
   return Date.parse(x509.validTo) > Date.now() + 7 * DAY_MS && names.every((name) => alt.includes(`DNS:${name}`));
 }
 
+/** A lock older than this was left by a process that died holding it. */
+const STALE_LOCK_MS = 60_000;
+
+/**
+ * Runs `work` while no other process does: the first start on a fresh cache
+ * makes the authority, and two mocks started at once (parallel tests, a CI
+ * job's first steps) made two, one of them serving a certificate that the
+ * ca.pem it printed had not signed.
+ */
+async function exclusively<T>(work: () => Promise<T>): Promise<T> {
+  const lock = join(TLS_DIR, '.lock');
+  for (;;) {
+    try {
+      closeSync(openSync(lock, 'wx'));
+      break;
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+      try {
+        if (Date.now() - statSync(lock).mtimeMs > STALE_LOCK_MS) rmSync(lock, { force: true });
+      } catch {
+        // Released meanwhile.
+      }
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+  }
+  try {
+    return await work();
+  } finally {
+    rmSync(lock, { force: true });
+  }
+}
+
 export async function hostsModeCertificates(names: string[] = HOST_NAMES): Promise<TlsFiles> {
   mkdirSync(TLS_DIR, { recursive: true, mode: 0o700 });
+  return exclusively(() => certificates(names));
+}
+
+async function certificates(names: string[]): Promise<TlsFiles> {
   let ca = read('ca.pem');
   let caKey = read('ca-key.pem');
   if (!ca || !caKey || !usable(ca, [])) {

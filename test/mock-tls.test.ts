@@ -1,10 +1,14 @@
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { request } from 'node:https';
 import { isIP } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { startMock, type RunningMock } from '../mock/server.js';
 import { HOST_NAMES } from '../mock/tls.js';
+import { CLI, ROOT } from './support/cli.js';
 
 let mock: RunningMock;
 before(async () => {
@@ -19,8 +23,8 @@ interface Answer {
 }
 
 /** An HTTPS request to the mock as a client that resolved `name` to 127.0.0.1 through a hosts entry. */
-function call(name: string, path: string, options: { ca?: string; headers?: Record<string, string>; method?: string; body?: string } = {}): Promise<Answer> {
-  const port = Number(new URL(mock.url).port);
+function call(name: string, path: string, options: { ca?: string; headers?: Record<string, string>; method?: string; body?: string; url?: string } = {}): Promise<Answer> {
+  const port = Number(new URL(options.url ?? mock.url).port);
   const headers = { host: name, ...options.headers, ...(options.body === undefined ? {} : { 'content-length': String(Buffer.byteLength(options.body)) }) };
   return new Promise((resolve, reject) => {
     const req = request({ host: '127.0.0.1', port, path, method: options.method ?? 'GET', servername: isIP(name) ? undefined : name, headers, ca: options.ca }, (res) => {
@@ -99,6 +103,41 @@ describe("hosts mode: each G-REX host takes its own tenant's tokens", () => {
     }
     for (const local of ['localhost', '127.0.0.1']) {
       for (const either of [demo, prod]) assert.equal((await call(local, path, as(either))).status, 200, `${local} takes both tenants' tokens`);
+    }
+  });
+});
+
+describe('hosts mode on a fresh cache', () => {
+  it('two mocks started at once make one authority, and each serves a certificate the ca.pem it printed signed', async () => {
+    const cache = mkdtempSync(join(tmpdir(), 'grex-tls-cache-'));
+    const started = [0, 1].map(() => {
+      const child = spawn(process.execPath, ['--import', 'tsx', CLI, 'mock', '--tls', '--port', '0'], { cwd: ROOT, env: { ...process.env, GREX_HARNESS_CACHE: cache }, stdio: ['ignore', 'pipe', 'pipe'] });
+      const banner = new Promise<string>((resolve, reject) => {
+        let text = '';
+        const timer = setTimeout(() => reject(new Error(`no Ready line in 60 s: ${text}`)), 60_000);
+        child.stdout.on('data', (chunk: Buffer) => {
+          text += chunk.toString();
+          if (text.includes('Ready.')) {
+            clearTimeout(timer);
+            resolve(text);
+          }
+        });
+        child.once('exit', (code) => reject(new Error(`exited with ${code}: ${text}`)));
+      });
+      return { child, banner };
+    });
+    try {
+      for (const { banner } of started) {
+        const text = await banner;
+        const url = /listening on (https:\/\/\S+)/.exec(text)?.[1] as string;
+        const caFile = /trust the certificate authority (\S+)/.exec(text)?.[1] as string;
+        assert.equal(caFile, join(cache, 'tls', 'ca.pem'));
+        const reply = await call('eexfrancedemoapi.grexel.com', '/__admin/health', { ca: readFileSync(caFile, 'utf8'), url });
+        assert.equal(reply.status, 200);
+      }
+    } finally {
+      for (const { child } of started) child.kill('SIGKILL');
+      rmSync(cache, { recursive: true, force: true });
     }
   });
 });

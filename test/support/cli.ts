@@ -3,7 +3,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 export const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
-const CLI = join(ROOT, 'cli', 'grex-harness.ts');
+export const CLI = join(ROOT, 'cli', 'grex-harness.ts');
 
 export interface CliResult {
   status: number | null;
