@@ -1,5 +1,7 @@
 import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -139,6 +141,20 @@ describe('snapshot and restore', () => {
       assert.equal(result.status, 2, `${args.join(' ')}: ${result.stderr}`);
       assert.match(result.stderr, expected);
     }
+    // A server that is not a mock (another service on the port) answers 200 with something else: the saved file is left as it was.
+    const other = createServer((_req, res) => res.writeHead(200, { 'content-type': 'text/html' }).end('<html><body>Dev server</body></html>'));
+    await new Promise<void>((resolve) => other.listen(0, '127.0.0.1', resolve));
+    try {
+      const kept = readFileSync(file);
+      const base = `http://127.0.0.1:${(other.address() as AddressInfo).port}`;
+      const result = await runCliAsync(['snapshot', 'save', '--base', base, file]);
+      assert.equal(result.status, 2, result.stderr);
+      assert.match(result.stderr, /^grex-harness snapshot: http:\/\/127\.0\.0\.1:\d+ answered POST \/__admin\/snapshot with no state document \(is it a grex-harness mock\?\); .*saved\.json is unchanged\n$/);
+      assert.ok(readFileSync(file).equals(kept), 'the file saved before is left as it was');
+    } finally {
+      other.close();
+    }
+
     const help = await runCliAsync(['snapshot', '--help']);
     assert.equal(help.status, 0);
     assert.match(help.stdout, /Usage: grex-harness snapshot save \[--base URL\] FILE\n[^]*Usage: grex-harness snapshot load \[--base URL\] FILE\n[^]*Exit codes:\n {2}0 [^]*\n {2}1 {2}the mock refused the document/);
