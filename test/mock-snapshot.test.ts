@@ -90,6 +90,11 @@ describe('snapshot and restore', () => {
       ['an account of no organisation', broken((doc) => (doc.registry.accounts[0].organizationId = '00000000-0000-4000-8000-000000000000')), /^\/registry\/accounts\/0\/organizationId: .* is not an organisation/],
       ['a transaction id twice', broken((doc) => (doc.registry.transactions[1].transactionId = doc.registry.transactions[0].transactionId)), /^\/registry\/transactions\/1: .* appears twice/],
       ['a refresh token of no user', broken((doc) => (doc.b2c.refreshTokens[0].userId = 'nobody')), /^\/b2c\/refreshTokens\/0\/userId: "nobody" is not a user/],
+      ['a field no state document has', broken((doc) => (doc.fairuse = [])), /^\(root\): unknown field "fairuse"/],
+      ['a registry field misspelt', broken((doc) => (doc.registry.bundle = [])), /^\/registry: unknown field "bundle"/],
+      ['a refresh token twice', broken((doc) => doc.b2c.refreshTokens.push({ ...doc.b2c.refreshTokens[0], userId: doc.registry.users[1].userId })), /^\/b2c\/refreshTokens\/\d+: .* appears twice/],
+      ['a fair-use caller twice', broken((doc) => doc.fairUse.push(...[0, 1].map(() => ({ caller: 'twice', times: [], seen: 0, limitedUntil: 0, strikes: 0, blockedUntil: 0 })))), /^\/fairUse\/\d+: "twice" appears twice/],
+      ['a next certificate number no id can hold', broken((doc) => (doc.registry.nextCertificate = 1e30)), /^\/registry\/nextCertificate: must be <= 9007199254740991/],
     ];
     assert.ok(second && good.b2c.refreshTokens.length > 0);
     for (const [what, document, expected] of cases) {
