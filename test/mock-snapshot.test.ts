@@ -5,8 +5,9 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { runCliAsync } from './support/cli.js';
-import { startTestMock, type TestMock } from './support/mock.js';
+import { runCliAsync, startCliMock } from './support/cli.js';
+import { writeDemoContracts } from './support/demo-contracts.js';
+import { mockClient, startTestMock, type TestMock } from './support/mock.js';
 import { eolienAndVolta, idIn, ok } from './support/state.js';
 
 /**
@@ -109,6 +110,24 @@ describe('snapshot and restore', () => {
     }
     // The same document, unbroken, is taken: the refusals were the breakage's.
     assert.equal((await mock.admin('POST', '/__admin/restore', good)).status, 200);
+  });
+
+  it("a mock serving G-REX's own documents (--contracts) takes its own snapshot back, and still refuses a broken one", async () => {
+    const published = join(scratch, 'published');
+    writeDemoContracts(published);
+    const served = await startCliMock(['--contracts', published]);
+    try {
+      const client = mockClient(served.url);
+      const saved = ok(await client.admin('POST', '/__admin/snapshot'));
+      const restored = await client.admin('POST', '/__admin/restore', saved);
+      assert.equal(restored.status, 200, restored.text);
+      saved.registry.accounts[0].status = 'Frozen';
+      const refused = await client.admin('POST', '/__admin/restore', saved);
+      assert.equal(refused.status, 400, refused.text);
+      assert.match(refused.json.problems[0], /^\/registry\/accounts\/0\/status: must be equal to one of the allowed values/);
+    } finally {
+      await served.stop();
+    }
   });
 
   it('grex-harness snapshot save|load: a file, refused documents listed (exit 1), bad use (exit 2)', async () => {
