@@ -262,6 +262,13 @@ describe('mock --state FILE', () => {
     assert.equal(mismatch.status, 2, mismatch.stderr);
     assert.match(mismatch.stderr, /refusals\.db grew from the default profile, not large: drop --profile, or use another --state file/);
 
+    // An empty value (an unset variable in `--state "$STATE_FILE"`) is a mistake, not a mock in memory that forgets.
+    for (const flag of ['--state', '--scenario']) {
+      const empty = await runCliAsync(['mock', '--port', '0', flag, '']);
+      assert.equal(empty.status, 2, empty.stderr);
+      assert.equal(empty.stderr, `grex-harness mock: ${flag} needs a value, got an empty one\n`);
+    }
+
     const edit = (path: string, change: (db: Database.Database) => void): void => {
       const db = new Database(path);
       change(db);
