@@ -158,6 +158,13 @@ async function mock(values: Values<typeof MOCK_FLAGS>): Promise<number> {
     process.stderr.write(`grex-harness mock: --clock must be "now" or an ISO-8601 instant such as 2026-11-02T08:00:00Z, got "${values.clock}"\n`);
     return 2;
   }
+  // `--state "$STATE_FILE"` with the variable unset would otherwise start a mock in memory, which forgets on a restart.
+  for (const flag of ['state', 'scenario'] as const) {
+    if (values[flag] === '') {
+      process.stderr.write(`grex-harness mock: --${flag} needs a value, got an empty one\n`);
+      return 2;
+    }
+  }
   let settings: { firewall?: object; fairUse?: object } = {};
   if (values.config) {
     try {

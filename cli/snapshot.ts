@@ -1,4 +1,5 @@
 import { readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { STATE_FORMAT } from '../mock/state/document.js';
 import { command, flag } from './command.js';
 
 const SNAPSHOT_FLAGS = {
@@ -68,6 +69,8 @@ async function save(base: URL, file: string): Promise<number> {
   const answer = await call(base, '/__admin/snapshot');
   if (typeof answer === 'string') return fail(answer);
   if (answer.status !== 200) return fail(`${base.origin} answered ${answer.status} to POST /__admin/snapshot: ${answer.text.slice(0, 300)}`);
+  const document = stateDocument(answer.text);
+  if (!document) return fail(`${base.origin} answered POST /__admin/snapshot with no state document (is it a grex-harness mock?); ${file} is unchanged`);
   // Written beside and renamed: a file being replaced is never left half-written.
   const partial = `${file}.partial`;
   try {
@@ -76,9 +79,22 @@ async function save(base: URL, file: string): Promise<number> {
   } catch (error) {
     return fail(`${file}: ${(error as Error).message}`);
   }
-  const { clock, registry } = JSON.parse(answer.text) as { clock: string; registry: { bundles: unknown[]; transactions: unknown[] } };
+  const { clock, registry } = document;
   process.stdout.write(`${file}: the state of ${base.origin} at ${clock} (${registry.bundles.length} bundles, ${registry.transactions.length} transactions)\n`);
   return 0;
+}
+
+/** The answer as a state document (its mark and the lists the summary counts), or undefined when it is something else. */
+function stateDocument(text: string): { clock: string; registry: { bundles: unknown[]; transactions: unknown[] } } | undefined {
+  let value: { format?: unknown; clock?: unknown; registry?: { bundles?: unknown; transactions?: unknown } };
+  try {
+    value = JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+  const { format, clock, registry } = value ?? {};
+  if (format !== STATE_FORMAT || typeof clock !== 'string' || !Array.isArray(registry?.bundles) || !Array.isArray(registry?.transactions)) return undefined;
+  return value as { clock: string; registry: { bundles: unknown[]; transactions: unknown[] } };
 }
 
 async function load(base: URL, file: string): Promise<number> {

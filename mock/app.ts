@@ -285,7 +285,8 @@ export class MockApp {
    * answers the problems that refuse it and changes nothing.
    */
   restore(value: unknown): string[] {
-    this.checker ??= new StateChecker(this.contracts);
+    // Records are kept in the reconstructed contracts' shape, also while G-REX's own documents are served (--contracts).
+    this.checker ??= new StateChecker(this.contracts.reconstructed ?? this.contracts);
     const checked = this.checker.check(value);
     if (!checked.ok) return checked.problems;
     this.install(checked.document);

@@ -1,10 +1,13 @@
 import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { runCliAsync } from './support/cli.js';
-import { startTestMock, type TestMock } from './support/mock.js';
+import { runCliAsync, startCliMock } from './support/cli.js';
+import { writeDemoContracts } from './support/demo-contracts.js';
+import { mockClient, startTestMock, type TestMock } from './support/mock.js';
 import { eolienAndVolta, idIn, ok } from './support/state.js';
 
 /**
@@ -88,6 +91,11 @@ describe('snapshot and restore', () => {
       ['an account of no organisation', broken((doc) => (doc.registry.accounts[0].organizationId = '00000000-0000-4000-8000-000000000000')), /^\/registry\/accounts\/0\/organizationId: .* is not an organisation/],
       ['a transaction id twice', broken((doc) => (doc.registry.transactions[1].transactionId = doc.registry.transactions[0].transactionId)), /^\/registry\/transactions\/1: .* appears twice/],
       ['a refresh token of no user', broken((doc) => (doc.b2c.refreshTokens[0].userId = 'nobody')), /^\/b2c\/refreshTokens\/0\/userId: "nobody" is not a user/],
+      ['a field no state document has', broken((doc) => (doc.fairuse = [])), /^\(root\): unknown field "fairuse"/],
+      ['a registry field misspelt', broken((doc) => (doc.registry.bundle = [])), /^\/registry: unknown field "bundle"/],
+      ['a refresh token twice', broken((doc) => doc.b2c.refreshTokens.push({ ...doc.b2c.refreshTokens[0], userId: doc.registry.users[1].userId })), /^\/b2c\/refreshTokens\/\d+: .* appears twice/],
+      ['a fair-use caller twice', broken((doc) => doc.fairUse.push(...[0, 1].map(() => ({ caller: 'twice', times: [], seen: 0, limitedUntil: 0, strikes: 0, blockedUntil: 0 })))), /^\/fairUse\/\d+: "twice" appears twice/],
+      ['a next certificate number no id can hold', broken((doc) => (doc.registry.nextCertificate = 1e30)), /^\/registry\/nextCertificate: must be <= 9007199254740991/],
     ];
     assert.ok(second && good.b2c.refreshTokens.length > 0);
     for (const [what, document, expected] of cases) {
@@ -102,6 +110,24 @@ describe('snapshot and restore', () => {
     }
     // The same document, unbroken, is taken: the refusals were the breakage's.
     assert.equal((await mock.admin('POST', '/__admin/restore', good)).status, 200);
+  });
+
+  it("a mock serving G-REX's own documents (--contracts) takes its own snapshot back, and still refuses a broken one", async () => {
+    const published = join(scratch, 'published');
+    writeDemoContracts(published);
+    const served = await startCliMock(['--contracts', published]);
+    try {
+      const client = mockClient(served.url);
+      const saved = ok(await client.admin('POST', '/__admin/snapshot'));
+      const restored = await client.admin('POST', '/__admin/restore', saved);
+      assert.equal(restored.status, 200, restored.text);
+      saved.registry.accounts[0].status = 'Frozen';
+      const refused = await client.admin('POST', '/__admin/restore', saved);
+      assert.equal(refused.status, 400, refused.text);
+      assert.match(refused.json.problems[0], /^\/registry\/accounts\/0\/status: must be equal to one of the allowed values/);
+    } finally {
+      await served.stop();
+    }
   });
 
   it('grex-harness snapshot save|load: a file, refused documents listed (exit 1), bad use (exit 2)', async () => {
@@ -139,6 +165,20 @@ describe('snapshot and restore', () => {
       assert.equal(result.status, 2, `${args.join(' ')}: ${result.stderr}`);
       assert.match(result.stderr, expected);
     }
+    // A server that is not a mock (another service on the port) answers 200 with something else: the saved file is left as it was.
+    const other = createServer((_req, res) => res.writeHead(200, { 'content-type': 'text/html' }).end('<html><body>Dev server</body></html>'));
+    await new Promise<void>((resolve) => other.listen(0, '127.0.0.1', resolve));
+    try {
+      const kept = readFileSync(file);
+      const base = `http://127.0.0.1:${(other.address() as AddressInfo).port}`;
+      const result = await runCliAsync(['snapshot', 'save', '--base', base, file]);
+      assert.equal(result.status, 2, result.stderr);
+      assert.match(result.stderr, /^grex-harness snapshot: http:\/\/127\.0\.0\.1:\d+ answered POST \/__admin\/snapshot with no state document \(is it a grex-harness mock\?\); .*saved\.json is unchanged\n$/);
+      assert.ok(readFileSync(file).equals(kept), 'the file saved before is left as it was');
+    } finally {
+      other.close();
+    }
+
     const help = await runCliAsync(['snapshot', '--help']);
     assert.equal(help.status, 0);
     assert.match(help.stdout, /Usage: grex-harness snapshot save \[--base URL\] FILE\n[^]*Usage: grex-harness snapshot load \[--base URL\] FILE\n[^]*Exit codes:\n {2}0 [^]*\n {2}1 {2}the mock refused the document/);

@@ -262,6 +262,13 @@ describe('mock --state FILE', () => {
     assert.equal(mismatch.status, 2, mismatch.stderr);
     assert.match(mismatch.stderr, /refusals\.db grew from the default profile, not large: drop --profile, or use another --state file/);
 
+    // An empty value (an unset variable in `--state "$STATE_FILE"`) is a mistake, not a mock in memory that forgets.
+    for (const flag of ['--state', '--scenario']) {
+      const empty = await runCliAsync(['mock', '--port', '0', flag, '']);
+      assert.equal(empty.status, 2, empty.stderr);
+      assert.equal(empty.stderr, `grex-harness mock: ${flag} needs a value, got an empty one\n`);
+    }
+
     const edit = (path: string, change: (db: Database.Database) => void): void => {
       const db = new Database(path);
       change(db);
@@ -276,13 +283,16 @@ describe('mock --state FILE', () => {
     edit(newer, (db) => db.pragma('user_version = 2'));
     const broken = copy('broken.db');
     edit(broken, (db) => db.prepare("UPDATE bundles SET doc = '{\"bundleId\": ' WHERE rowid = (SELECT max(rowid) FROM bundles)").run());
+    const hollow = copy('hollow.db');
+    edit(hollow, (db) => db.prepare("UPDATE transactions SET doc = 'null' WHERE rowid = 1").run());
     const foreign = join(scratch, 'foreign.db');
     edit(foreign, (db) => db.exec('CREATE TABLE notes (text TEXT)'));
     const text = join(scratch, 'text.db');
     writeFileSync(text, 'not a database at all\n');
     for (const [path, expected] of [
       [newer, /newer\.db was written in state format version 2; this grex-harness reads version 1/],
-      [broken, /broken\.db: .*JSON/],
+      [broken, /broken\.db has a damaged record \(bundles, row \d+: .*JSON.*\); nothing of it is used/],
+      [hollow, /hollow\.db has a damaged record \(transactions, row 1: not a record with transactionId ".+"\); nothing of it is used/],
       [foreign, /foreign\.db is an SQLite database, but not a grex-harness state file/],
       [text, /text\.db is not a grex-harness state file \(not an SQLite database\)/],
     ] as [string, RegExp][]) {

@@ -130,6 +130,7 @@ const record = (properties: Record<string, object>, optional: string[] = []): ob
 /** The document's shape, and the records no contract describes: statements, B2C's grants, fair use, the firewall. */
 const DOCUMENT_SCHEMA = {
   type: 'object',
+  additionalProperties: false,
   required: ['format', 'version', 'clock', 'registry', 'b2c', 'fairUse', 'firewall'],
   properties: {
     format: { const: STATE_FORMAT },
@@ -137,6 +138,7 @@ const DOCUMENT_SCHEMA = {
     clock: { type: 'string', format: 'date-time' },
     registry: {
       type: 'object',
+      additionalProperties: false,
       required: ['issuingBody', ...Object.keys(CONTRACT_SCHEMAS), 'cancellations', 'codeLists', 'nextCertificate', 'recentWrites'],
       properties: {
         issuingBody: record({ organizationId: text, name: text }),
@@ -156,7 +158,8 @@ const DOCUMENT_SCHEMA = {
           }),
         ),
         codeLists: record(Object.fromEntries(Object.keys(CODE_LIST_SCHEMAS).map((name) => [name, list()]))),
-        nextCertificate: { type: 'integer', minimum: 1 },
+        // A certificate id's serial is a safe integer: past it, ids would repeat (certificateSerial).
+        nextCertificate: { type: 'integer', minimum: 1, maximum: Number.MAX_SAFE_INTEGER },
         recentWrites: list({ type: 'array', items: [text, milliseconds], minItems: 2, maxItems: 2 }),
       },
     },
@@ -238,7 +241,7 @@ export class StateChecker {
       return { ok: false, problems: [`/version: this grex-harness reads state format version ${STATE_VERSION}; the document is version ${JSON.stringify(version)}`] };
     }
     if (!this.shape(value)) {
-      for (const error of this.shapeErrors()) problems.add(`${error.instancePath || '(root)'}: ${error.message ?? 'is invalid'}`);
+      for (const error of this.shapeErrors()) problems.add(`${error.instancePath || '(root)'}: ${shapeMessage(error)}`);
       return { ok: false, problems: problems.list() };
     }
     const document = value as StateDocument;
@@ -268,6 +271,12 @@ export class StateChecker {
   }
 }
 
+/** Ajv's message, naming the field for an unknown one (a misspelt name is the usual cause). */
+function shapeMessage(error: ErrorObject): string {
+  if (error.keyword === 'additionalProperties') return `unknown field ${JSON.stringify((error.params as { additionalProperty: string }).additionalProperty)}`;
+  return error.message ?? 'is invalid';
+}
+
 function withoutPassword(user: object): object {
   const { password: _, ...rest } = user as { password?: string };
   return rest;
@@ -288,12 +297,12 @@ class Problems {
 
 /** What a schema cannot say: unique keys, references between records, volumes that match their ranges, no certificate in two bundles. */
 function consistencyProblems(document: StateDocument, problems: Problems): void {
-  const { registry } = document;
-  const keyed = <T>(kind: string, items: T[], key: (item: T) => string): Set<string> => {
+  const { registry, b2c } = document;
+  const keyed = <T>(kind: string, items: T[], key: (item: T) => string, section = '/registry'): Set<string> => {
     const seen = new Set<string>();
     items.forEach((item, index) => {
       const value = key(item);
-      if (seen.has(value)) problems.add(`/registry/${kind}/${index}: ${JSON.stringify(value)} appears twice`);
+      if (seen.has(value)) problems.add(`${section}/${kind}/${index}: ${JSON.stringify(value)} appears twice`);
       seen.add(value);
     });
     return seen;
@@ -309,6 +318,13 @@ function consistencyProblems(document: StateDocument, problems: Problems): void 
   keyed('scheduled', registry.scheduled, (item) => item.scheduledTransactionId);
   keyed('measurements', registry.measurements, (item) => item.measurementDataId);
   keyed('issuanceRequests', registry.issuanceRequests, (item) => item.issuanceRequestId);
+  // B2C's grants, fair use and the firewall are kept by these keys too: a second entry would silently replace the first.
+  keyed('authorizationCodes', b2c.authorizationCodes, (item) => item.code, '/b2c');
+  keyed('refreshTokens', b2c.refreshTokens, (item) => item.token, '/b2c');
+  keyed('mfaCodes', b2c.mfaCodes, (item) => item.userId, '/b2c');
+  keyed('fairUse', document.fairUse, (item) => item.caller, '');
+  keyed('violations', document.firewall.violations, (item) => item.client, '/firewall');
+  keyed('blocks', document.firewall.blocks, (item) => item.client, '/firewall');
 
   if (!organizations.has(registry.issuingBody.organizationId)) problems.add(`/registry/issuingBody/organizationId: ${JSON.stringify(registry.issuingBody.organizationId)} is not an organisation`);
   const references: [section: 'registry' | 'b2c', kind: string, field: string, known: Set<string>, what: string][] = [

@@ -282,19 +282,35 @@ export class StateStore {
       if (meta.get('format') !== STATE_FORMAT) throw new StateFileError(`${this.path} is not a grex-harness state file (no format mark)`);
       // Created, but the mock stopped before its first state was written (the origin comes with it): nothing to continue from.
       if (!meta.has('origin')) return undefined;
+      // A record that is not JSON (an edit by hand, a damaged disk) is named: the file is refused, nothing of it used.
+      const parsed = (text: string, where: string): unknown => {
+        try {
+          return JSON.parse(text);
+        } catch (error) {
+          throw new StateFileError(`${this.path} has a damaged record (${where}: ${(error as Error).message}); nothing of it is used`);
+        }
+      };
       const json = <T>(key: string): T => {
         const value = meta.get(key);
         if (value === undefined) throw new StateFileError(`${this.path} is incomplete: it has no ${key}`);
-        return JSON.parse(value) as T;
+        return parsed(value, `meta ${key}`) as T;
       };
       const arrays = new Map<string, unknown[]>();
       for (const kind of RECORD_KINDS) {
         const list: unknown[] = [];
-        for (const doc of this.db.prepare(`SELECT doc FROM "${kind}" ORDER BY rowid`).pluck().iterate() as IterableIterator<string>) list.push(JSON.parse(doc));
+        const key = RECORD_KEYS[kind];
+        for (const [rowid, id, doc] of this.db.prepare(`SELECT rowid, id, doc FROM "${kind}" ORDER BY rowid`).raw().iterate() as IterableIterator<[number, string, string]>) {
+          const record = parsed(doc, `${kind}, row ${rowid}`) as Record<string, unknown> | null;
+          if (typeof record !== 'object' || record === null || record[key] !== id) {
+            throw new StateFileError(`${this.path} has a damaged record (${kind}, row ${rowid}: not a record with ${key} ${JSON.stringify(id)}); nothing of it is used`);
+          }
+          list.push(record);
+        }
         arrays.set(kind, list);
       }
       const clock = json<{ now: string; wall: string }>('clock');
-      const now = Date.parse(clock.now) + (Date.now() - Date.parse(clock.wall));
+      const now = Date.parse(clock?.now) + (Date.now() - Date.parse(clock?.wall));
+      if (Number.isNaN(now)) throw new StateFileError(`${this.path} has a damaged record (meta clock: not two instants); nothing of it is used`);
       const of = <K extends RecordKind>(kind: K): never => arrays.get(kind) as never;
       const document: StateDocument = {
         format: STATE_FORMAT,
