@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
@@ -82,6 +82,16 @@ describe('strict flags: one clear line and exit 2', () => {
     refused(['codes', '--format', 'xml'], /^grex-harness codes: --format must be table, markdown, csv or json, got "xml"$/);
     refused(['grade', 'a.ndjson', '--format', 'pdf'], /--format must be "all"/);
     refused(['certify', '--timeout', '0', '--', 'true'], /--timeout must be a number of seconds from 1 to 86400, got "0"/);
+  });
+
+  it('postman refuses a mock address no client could use, and writes nothing', () => {
+    const out = join(work, 'postman-refused');
+    for (const url of ['http://127.0.0.1:99999', 'http://127.0.0.1:4600 x', 'http://127.0.0.1:4600?x=1', 'http://user:pw@127.0.0.1:4600', 'http://']) {
+      refused(['postman', '--out', out, '--base-url', url], new RegExp(`^grex-harness postman: --base-url must be an origin such as http://127\\.0\\.0\\.1:4600, got "${url.replace(/[.?*+]/g, '\\$&')}"$`));
+    }
+    refused(['postman', '--out', out], /^grex-harness postman: PORT \(the mock's port when --base-url is absent\) must be an integer from 1 to 65535, got "abc"$/, { PORT: 'abc' });
+    refused(['postman', '--out', out], /PORT .* got "70000"$/, { PORT: '70000' });
+    assert.ok(!existsSync(out), 'nothing written');
   });
 
   it('refuses an unknown command with one line', () => {
