@@ -89,8 +89,9 @@ export const flag = {
     env: range.env,
     read: (text) => {
       if (text === undefined) return range.fallback;
-      const value = Number(text);
-      return typeof text === 'string' && text.trim() !== '' && Number.isInteger(value) && value >= range.min && value <= range.max ? value : new Refusal(`must be an integer from ${range.min} to ${range.max}`);
+      // Decimal digits only: Number() would also read 0x10, 1e3 and " 80".
+      const value = typeof text === 'string' && /^-?\d+$/.test(text) ? Number(text) : Number.NaN;
+      return Number.isInteger(value) && value >= range.min && value <= range.max ? value : new Refusal(`must be an integer from ${range.min} to ${range.max}`);
     },
   })) as {
     (placeholder: string, help: string, range: Range & { fallback: number; env?: string }): Flag<number>;
@@ -102,8 +103,8 @@ export const flag = {
       help,
       read: (text) => {
         if (text === undefined) return range.fallback;
-        const value = Number(text);
-        return typeof text === 'string' && text.trim() !== '' && value >= range.min && value <= range.max ? value : new Refusal(`must be a number of seconds from ${range.min} to ${range.max}`);
+        const value = typeof text === 'string' && /^(\d+(\.\d*)?|\.\d+)$/.test(text) ? Number(text) : Number.NaN;
+        return value >= range.min && value <= range.max ? value : new Refusal(`must be a number of seconds from ${range.min} to ${range.max}`);
       },
     };
   },

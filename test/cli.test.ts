@@ -73,6 +73,11 @@ describe('strict flags: one clear line and exit 2', () => {
     refused(['mock', '--profile', 'nope'], /^grex-harness mock: --profile must be default or large, got "nope"$/);
     refused(['mock', '--log', 'xml'], /--log must be text or json, got "xml"/);
     refused(['mock', '--journal-size', '1.5'], /--journal-size must be an integer/);
+    // What Number() would read as another number: hexadecimal, an exponent, an empty value.
+    refused(['mock', '--port', '0x10'], /^grex-harness mock: --port must be an integer from 0 to 65535, got "0x10"$/);
+    refused(['mock', '--port', '1e3'], /--port must be an integer from 0 to 65535, got "1e3"/);
+    refused(['mock', '--port='], /--port must be an integer from 0 to 65535, got ""/);
+    refused(['certify', '--timeout', '0x10', '--', 'true'], /--timeout must be a number of seconds from 1 to 86400, got "0x10"/);
     refused(['mock'], /^grex-harness mock: PORT \(for --port\) must be an integer from 0 to 65535, got "http"$/, { PORT: 'http' });
     refused(['mock', '--port'], /Option '--port <value>' argument missing/);
     refused(['mock', '--tls=yes'], /Option '--tls' does not take an argument/);
