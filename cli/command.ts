@@ -187,6 +187,12 @@ export async function runCommand(cmd: Command, args: string[]): Promise<number> 
   } catch (error) {
     const { code, message } = error as { code?: string; message: string };
     if (!code?.startsWith('ERR_PARSE_ARGS_')) throw error;
+    // `--port -1`: parseArgs takes -1 for a flag, not the value, and calls it "ambiguous".
+    const ambiguous = /^Option '(--[\w-]+)' argument is ambiguous/.exec(message)?.[1];
+    if (ambiguous) {
+      const next = own[own.indexOf(ambiguous) + 1];
+      return fail(`${ambiguous} has no value before "${next}"${next.startsWith('--') ? '' : ` (a value that starts with a dash is written ${ambiguous}=${next})`}`);
+    }
     const unknown = code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION' ? /'(-{1,2}[^']+)'/.exec(message)?.[1] : undefined;
     const guess = unknown ? nearest(unknown.replace(/^-+/, ''), Object.keys(cmd.flags)) : undefined;
     return fail(`${message.split(/\.\s|\n/)[0].replace(/\.$/, '')}${guess ? ` (did you mean --${guess}?)` : ''}; grex-harness ${cmd.name} --help lists the flags`);

@@ -80,6 +80,8 @@ describe('strict flags: one clear line and exit 2', () => {
     refused(['certify', '--timeout', '0x10', '--', 'true'], /--timeout must be a number of seconds from 1 to 86400, got "0x10"/);
     refused(['mock'], /^grex-harness mock: PORT \(for --port\) must be an integer from 0 to 65535, got "http"$/, { PORT: 'http' });
     refused(['mock', '--port'], /Option '--port <value>' argument missing/);
+    refused(['mock', '--port', '-1'], /^grex-harness mock: --port has no value before "-1" \(a value that starts with a dash is written --port=-1\)$/);
+    refused(['mock', '--port=-1'], /--port must be an integer from 0 to 65535, got "-1"/);
     refused(['mock', '--tls=yes'], /Option '--tls' does not take an argument/);
     refused(['mock', 'extra'], /Unexpected argument 'extra'/);
     refused(['proxy', '--target', 'demo', '--port', 'abc'], /^grex-harness proxy: --port must be an integer/);
