@@ -73,6 +73,16 @@ describe('refusals that teach', () => {
     assert.match(code.json.code, /^\d{6}$/);
   });
 
+  it("the first pages, / and /__docs/, name an icon the browser can load (without one it asks /favicon.ico, a 404 in the console)", async () => {
+    for (const path of ['/', '/__docs/']) {
+      const html = await fetch(`${mock.url}${path}`).then((response) => response.text());
+      const href = /<link rel="icon"[^>]* href="([^"]+)"/.exec(html)?.[1];
+      assert.ok(href, `${path} names its icon`);
+      const icon = await fetch(new URL(href, `${mock.url}${path}`));
+      assert.equal(icon.status, 200, `${path}: ${href}`);
+    }
+  });
+
   it('/__docs/ and the Authorize dialog (swagger.json) say how to get a token with a browser and without one', async () => {
     const index = await fetch(`${mock.url}/__docs/`).then((response) => response.text());
     assert.match(index, new RegExp(`curl -s -X POST ${mock.url}/__admin/token`));
