@@ -89,8 +89,9 @@ export const flag = {
     env: range.env,
     read: (text) => {
       if (text === undefined) return range.fallback;
-      const value = Number(text);
-      return typeof text === 'string' && text.trim() !== '' && Number.isInteger(value) && value >= range.min && value <= range.max ? value : new Refusal(`must be an integer from ${range.min} to ${range.max}`);
+      // Decimal digits only: Number() would also read 0x10, 1e3 and " 80".
+      const value = typeof text === 'string' && /^-?\d+$/.test(text) ? Number(text) : Number.NaN;
+      return Number.isInteger(value) && value >= range.min && value <= range.max ? value : new Refusal(`must be an integer from ${range.min} to ${range.max}`);
     },
   })) as {
     (placeholder: string, help: string, range: Range & { fallback: number; env?: string }): Flag<number>;
@@ -102,8 +103,8 @@ export const flag = {
       help,
       read: (text) => {
         if (text === undefined) return range.fallback;
-        const value = Number(text);
-        return typeof text === 'string' && text.trim() !== '' && value >= range.min && value <= range.max ? value : new Refusal(`must be a number of seconds from ${range.min} to ${range.max}`);
+        const value = typeof text === 'string' && /^(\d+(\.\d*)?|\.\d+)$/.test(text) ? Number(text) : Number.NaN;
+        return value >= range.min && value <= range.max ? value : new Refusal(`must be a number of seconds from ${range.min} to ${range.max}`);
       },
     };
   },
@@ -186,6 +187,12 @@ export async function runCommand(cmd: Command, args: string[]): Promise<number> 
   } catch (error) {
     const { code, message } = error as { code?: string; message: string };
     if (!code?.startsWith('ERR_PARSE_ARGS_')) throw error;
+    // `--port -1`: parseArgs takes -1 for a flag, not the value, and calls it "ambiguous".
+    const ambiguous = /^Option '(--[\w-]+)' argument is ambiguous/.exec(message)?.[1];
+    if (ambiguous) {
+      const next = own[own.indexOf(ambiguous) + 1];
+      return fail(`${ambiguous} has no value before "${next}"${next.startsWith('--') ? '' : ` (a value that starts with a dash is written ${ambiguous}=${next})`}`);
+    }
     const unknown = code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION' ? /'(-{1,2}[^']+)'/.exec(message)?.[1] : undefined;
     const guess = unknown ? nearest(unknown.replace(/^-+/, ''), Object.keys(cmd.flags)) : undefined;
     return fail(`${message.split(/\.\s|\n/)[0].replace(/\.$/, '')}${guess ? ` (did you mean --${guess}?)` : ''}; grex-harness ${cmd.name} --help lists the flags`);

@@ -12,6 +12,18 @@ function fail(message: string): number {
   return 2;
 }
 
+/** `http(s)://host[:port]` (a trailing slash allowed), as the URL parser reads it; undefined for anything else (a path, a query, credentials, a port over 65535, spaces). */
+function origin(text: string): string | undefined {
+  let url: URL;
+  try {
+    url = new URL(text);
+  } catch {
+    return undefined;
+  }
+  const bare = url.pathname === '/' && !text.includes('?') && !text.includes('#') && !url.username && !url.password;
+  return (url.protocol === 'http:' || url.protocol === 'https:') && bare ? url.origin : undefined;
+}
+
 const POSTMAN_FLAGS = {
   out: flag.text('DIR', 'output folder (default reports/postman)', 'reports/postman'),
   'base-url': flag.text('U', 'the mock\'s origin for the environments (default\nhttp://127.0.0.1:$PORT, or :4600)'),
@@ -34,8 +46,12 @@ export const postmanCommand = command({
 async function postman(values: Values<typeof POSTMAN_FLAGS>): Promise<number> {
   const target = values.target;
   if (target !== 'mock' && values['base-url'] !== undefined) return fail('--base-url is the mock\'s address: give it with --target mock (the default), not with --target demo or prod');
-  const base = (values['base-url'] ?? `http://127.0.0.1:${process.env.PORT || 4600}`).replace(/\/+$/, '');
-  if (!/^https?:\/\/[^/]+$/.test(base)) return fail(`--base-url must be an origin such as http://127.0.0.1:4600, got "${values['base-url']}"`);
+  const port = process.env.PORT || '4600';
+  if (values['base-url'] === undefined && !(/^\d+$/.test(port) && Number(port) >= 1 && Number(port) <= 65535)) {
+    return fail(`PORT (the mock's port when --base-url is absent) must be an integer from 1 to 65535, got "${port}"`);
+  }
+  const base = origin(values['base-url'] ?? `http://127.0.0.1:${port}`);
+  if (base === undefined) return fail(`--base-url must be an origin such as http://127.0.0.1:4600, got "${values['base-url']}"`);
 
   // Loaded here only: the proxy (and its HTTP client) is not needed to start the mock.
   const { TARGETS } = await import('../grader/proxy.js');

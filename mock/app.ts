@@ -201,6 +201,8 @@ export class MockApp {
   /** The pages beside the APIs (documentation, the registry UI), which a path in another case misses. */
   private readonly pages: string[];
   private readonly cors: boolean;
+  /** The CORS headers every answer carries: none with `--cors off`. */
+  readonly corsHeaders: Readonly<Record<string, string>>;
   /** The gateway's 403 page, as the contracts give it. */
   private readonly firewallPage: string;
   /** DEMO's and PROD's API host names, each taking its own tenant's tokens only. */
@@ -230,10 +232,11 @@ export class MockApp {
     this.xml = xmlDeclaration(contracts.common);
     this.router = new Router(contracts.contracts);
     this.cors = config.cors !== false;
+    this.corsHeaders = this.cors ? CORS_HEADERS : {};
     // The documentation pages are not journaled: a fault there shows only in the page.
     this.docs = createDocs(contracts.contracts, {
       exampleUsers: (contracts.common.info['x-example-users'] ?? []) as string[],
-      headers: this.cors ? CORS_HEADERS : {},
+      headers: this.corsHeaders,
       bend: (page) => (this.faults.active ? this.faults.apply({ stage: 'docs' }, page, this.codes).outcome : page),
     });
     this.pages = ['/', '/__docs/', ...contracts.contracts.flatMap((contract) => [docsPath(contract), `${docsPath(contract)}swagger.json`])];

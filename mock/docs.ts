@@ -173,7 +173,7 @@ function indexPage(contracts: Contract[], here: string, exampleUsers: readonly s
     .join('\n');
   return `<!DOCTYPE html>
 <html lang="en">
-<head><meta charset="utf-8"><title>grex-harness: G-REX API documentation</title></head>
+<head><meta charset="utf-8"><link rel="icon" href="data:,"><title>grex-harness: G-REX API documentation</title></head>
 <body>
 <h1>G-REX API documentation (grex-harness mock)</h1>
 <ul>

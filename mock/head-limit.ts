@@ -29,7 +29,8 @@ type ClientError = NodeJS.ErrnoException & { rawPacket?: Buffer };
  * A head over the limit never reaches the request listener: Node's parser
  * refuses it and reports a `clientError`, which by default answers a bare
  * 431 and resets the connection, unjournaled. Here it gets the gateway's
- * documented answer (431 REQUEST_031, common.yaml) and a journal entry made
+ * documented answer (431 REQUEST_031, common.yaml, with the CORS headers of
+ * every answer) and a journal entry made
  * of what is known: the client's address and the packet that crossed the
  * limit (`rawPacket`), whose request line and first header lines are those
  * of the refused request when it begins with one (a client that writes its
@@ -47,7 +48,8 @@ export function answerOversizedHeads(server: Server, app: MockApp): void {
     if (refused.has(socket)) return;
     refused.add(socket);
     const body = JSON.stringify(app.codes.envelope('REQUEST_031', { limit: HEAD_LIMIT_BYTES }));
-    const headers = { 'content-type': JSON_TYPE, 'content-length': Buffer.byteLength(body), connection: 'close' };
+    // With CORS, as on every other answer: a browser page can build a URL over the limit, and must be able to read why it was refused.
+    const headers = { ...app.corsHeaders, 'content-type': JSON_TYPE, 'content-length': Buffer.byteLength(body), connection: 'close' };
     if (socket.writable) socket.end(`HTTP/1.1 431 Request Header Fields Too Large\r\n${Object.entries(headers).map(([name, value]) => `${name}: ${value}\r\n`).join('')}\r\n${body}`);
     const cut = setTimeout(() => socket.destroy(), LINGER_MS).unref();
     socket.once('close', () => clearTimeout(cut));

@@ -25,6 +25,7 @@ export function registryUiPage(b2c: B2CService, tenantName: string): string | nu
 <html lang="en">
 <head>
 <meta charset="utf-8">
+<link rel="icon" href="data:,">
 <title>G-REX registry (grex-harness mock, ${escapeHtml(tenant.name)})</title>
 <style>
 body { font-family: system-ui, sans-serif; margin: 2rem auto; max-width: 52rem; color: #1d2733; }

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
@@ -73,8 +73,15 @@ describe('strict flags: one clear line and exit 2', () => {
     refused(['mock', '--profile', 'nope'], /^grex-harness mock: --profile must be default or large, got "nope"$/);
     refused(['mock', '--log', 'xml'], /--log must be text or json, got "xml"/);
     refused(['mock', '--journal-size', '1.5'], /--journal-size must be an integer/);
+    // What Number() would read as another number: hexadecimal, an exponent, an empty value.
+    refused(['mock', '--port', '0x10'], /^grex-harness mock: --port must be an integer from 0 to 65535, got "0x10"$/);
+    refused(['mock', '--port', '1e3'], /--port must be an integer from 0 to 65535, got "1e3"/);
+    refused(['mock', '--port='], /--port must be an integer from 0 to 65535, got ""/);
+    refused(['certify', '--timeout', '0x10', '--', 'true'], /--timeout must be a number of seconds from 1 to 86400, got "0x10"/);
     refused(['mock'], /^grex-harness mock: PORT \(for --port\) must be an integer from 0 to 65535, got "http"$/, { PORT: 'http' });
     refused(['mock', '--port'], /Option '--port <value>' argument missing/);
+    refused(['mock', '--port', '-1'], /^grex-harness mock: --port has no value before "-1" \(a value that starts with a dash is written --port=-1\)$/);
+    refused(['mock', '--port=-1'], /--port must be an integer from 0 to 65535, got "-1"/);
     refused(['mock', '--tls=yes'], /Option '--tls' does not take an argument/);
     refused(['mock', 'extra'], /Unexpected argument 'extra'/);
     refused(['proxy', '--target', 'demo', '--port', 'abc'], /^grex-harness proxy: --port must be an integer/);
@@ -82,6 +89,16 @@ describe('strict flags: one clear line and exit 2', () => {
     refused(['codes', '--format', 'xml'], /^grex-harness codes: --format must be table, markdown, csv or json, got "xml"$/);
     refused(['grade', 'a.ndjson', '--format', 'pdf'], /--format must be "all"/);
     refused(['certify', '--timeout', '0', '--', 'true'], /--timeout must be a number of seconds from 1 to 86400, got "0"/);
+  });
+
+  it('postman refuses a mock address no client could use, and writes nothing', () => {
+    const out = join(work, 'postman-refused');
+    for (const url of ['http://127.0.0.1:99999', 'http://127.0.0.1:4600 x', 'http://127.0.0.1:4600?x=1', 'http://user:pw@127.0.0.1:4600', 'http://']) {
+      refused(['postman', '--out', out, '--base-url', url], new RegExp(`^grex-harness postman: --base-url must be an origin such as http://127\\.0\\.0\\.1:4600, got "${url.replace(/[.?*+]/g, '\\$&')}"$`));
+    }
+    refused(['postman', '--out', out], /^grex-harness postman: PORT \(the mock's port when --base-url is absent\) must be an integer from 1 to 65535, got "abc"$/, { PORT: 'abc' });
+    refused(['postman', '--out', out], /PORT .* got "70000"$/, { PORT: '70000' });
+    assert.ok(!existsSync(out), 'nothing written');
   });
 
   it('refuses an unknown command with one line', () => {

@@ -73,6 +73,16 @@ describe('refusals that teach', () => {
     assert.match(code.json.code, /^\d{6}$/);
   });
 
+  it("the first pages, / and /__docs/, name an icon the browser can load (without one it asks /favicon.ico, a 404 in the console)", async () => {
+    for (const path of ['/', '/__docs/']) {
+      const html = await fetch(`${mock.url}${path}`).then((response) => response.text());
+      const href = /<link rel="icon"[^>]* href="([^"]+)"/.exec(html)?.[1];
+      assert.ok(href, `${path} names its icon`);
+      const icon = await fetch(new URL(href, `${mock.url}${path}`));
+      assert.equal(icon.status, 200, `${path}: ${href}`);
+    }
+  });
+
   it('/__docs/ and the Authorize dialog (swagger.json) say how to get a token with a browser and without one', async () => {
     const index = await fetch(`${mock.url}/__docs/`).then((response) => response.text());
     assert.match(index, new RegExp(`curl -s -X POST ${mock.url}/__admin/token`));
@@ -118,18 +128,20 @@ describe('CORS', () => {
     assert.equal(plain.headers.get('access-control-allow-origin'), '*');
   });
 
-  it('puts Access-Control-Allow-Origin on every answer: data, 401, the firewall 403, 404, docs and admin', async () => {
+  it('puts Access-Control-Allow-Origin on every answer: data, 401, the firewall 403, 404, 431, docs and admin', async () => {
     const answers = [
       await mock.as('eolien-root', 'GET', '/managementapi/AH/managementapi/Accounts?$top=1'),
       await mock.request('GET', '/managementapi/AH/managementapi/Accounts?$top=1'),
       await fetch(`${mock.url}/managementapi/AH/managementapi/Accounts?$top=1`, { headers: { accept: '' } }).then((response) => ({ status: response.status, headers: response.headers })),
       await mock.request('GET', '/managementapi/AH/managementapi/Nothing'),
+      // A head over the gateway's limit (a browser page can build a 20 KB $filter): answered before the request listener.
+      await mock.request('GET', `/managementapi/AH/managementapi/Accounts?$top=1&$filter=${'a'.repeat(20_000)}`),
       await mock.request('GET', '/managementapi/v2/swagger.json'),
       await mock.request('GET', '/__admin/health'),
     ];
     assert.deepEqual(
       answers.map((reply) => reply.status),
-      [200, 401, 403, 404, 200, 200],
+      [200, 401, 403, 404, 431, 200, 200],
     );
     for (const reply of answers) assert.equal(reply.headers.get('access-control-allow-origin'), '*', String(reply.status));
     assert.match(answers[1].headers.get('access-control-expose-headers') ?? '', /WWW-Authenticate/);
@@ -164,6 +176,9 @@ describe('CORS', () => {
       assert.equal(reply.headers.get('access-control-allow-origin'), null);
       const docs = await fetch(`${off.url}/managementapi/v2/swagger.json`);
       assert.equal(docs.headers.get('access-control-allow-origin'), null);
+      const oversized = await fetch(`${off.url}/managementapi/AH/managementapi/Accounts?$filter=${'a'.repeat(20_000)}`);
+      assert.equal(oversized.status, 431);
+      assert.equal(oversized.headers.get('access-control-allow-origin'), null);
     } finally {
       await off.stop();
     }

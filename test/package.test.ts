@@ -190,8 +190,10 @@ describe('the packed tool, installed as integrators install it', () => {
   });
 
   it('the action fails the job with certify\'s exit code when the client fails (3: exited non-zero)', () => {
-    const run = runAction({ command: `node -e "process.exit(4)"`, 'node-version': '' }, ['certify', 'Verdict']);
+    // The command is run by bash, as its input says (a bash-only test, then the client): /bin/sh on Ubuntu is dash, which has no [[.
+    const run = runAction({ command: `[[ -n $RefreshToken ]] && node -e "console.log('the client ran'); process.exit(4)"`, 'node-version': '' }, ['certify', 'Verdict']);
     assert.equal(run.outputs.certify['exit-code'], '3', run.steps.certify?.output);
+    assert.match(readFileSync(join(run.outputs.certify['report-dir'], 'client.log'), 'utf8'), /^the client ran$/m, 'the command ran under bash');
     assert.equal(run.steps.Verdict.status, 3, run.steps.Verdict.output);
   });
 
