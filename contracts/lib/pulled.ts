@@ -53,10 +53,23 @@ export const MANIFEST = 'pull.json';
 
 export class PulledError extends Error {}
 
+/**
+ * JSON (what G-REX serves) with JSON.parse, which reads megabytes at once;
+ * anything else (YAML, JSON with a trailing comma) with the YAML parser,
+ * which is far slower and hungrier on a large document.
+ */
+export function parseJsonOrYaml(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return parse(text);
+  }
+}
+
 /** The text of a document as JSON or YAML, or why it is not one. */
 function parseDocument(text: string, file: string): unknown {
   try {
-    return parse(text);
+    return parseJsonOrYaml(text);
   } catch (error) {
     throw new PulledError(`${file}: neither JSON nor YAML (${(error as Error).message.split('\n')[0]})`);
   }
