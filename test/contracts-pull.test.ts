@@ -138,6 +138,15 @@ describe('contracts pull from a stand-in for DEMO', () => {
     assert.deepEqual(report.notPulled, ['certificatecreationapi v1', 'masterdataapi v2', 'privatereportsapi v1', 'transactionapi v1']);
   });
 
+  it('diff reads a swagger.json linked into the folder (saved elsewhere) as the file it links to', () => {
+    const linked = join(scratch, 'linked');
+    mkdirSync(linked);
+    symlinkSync(join(published, 'managementapi.json'), join(linked, 'managementapi.json'));
+    const run = runCli(['contracts', 'diff', linked, '--format', 'json']);
+    assert.equal(run.status, 1, run.stdout + run.stderr);
+    assert.deepEqual(linesOf(JSON.parse(run.stdout), 'managementapi'), MANAGEMENT_DIFFERENCES);
+  });
+
   it('diff exits 0 when nothing breaks a client', () => {
     const calm = join(scratch, 'calm');
     mkdirSync(calm);
@@ -476,6 +485,9 @@ describe('contracts: bad input gets a clear answer and exit 2', () => {
       [['contracts', 'diff', join(scratch, 'nowhere')], /nowhere: no such folder/],
       [['contracts', 'diff', pulled, '--format', 'xml'], /--format must be text or json/],
       [['mock', '--contracts', join(scratch, 'nowhere')], /grex-harness mock: --contracts .*nowhere: no such folder/],
+      // One of the documents instead of their folder: a usage error, not "breaking differences" (exit 1) for CI.
+      [['contracts', 'diff', join(published, 'managementapi.json')], /managementapi\.json: a file, not a folder: give the folder that holds the swagger\.json documents/],
+      [['mock', '--contracts', join(published, 'managementapi.json')], /grex-harness mock: --contracts .*managementapi\.json: a file, not a folder/],
     ];
     const runs = await Promise.all(cases.map(([args]) => runCliAsync(args)));
     cases.forEach(([args, message], index) => {
