@@ -277,6 +277,45 @@ describe('mock --contracts serves the pulled documents', () => {
   });
 });
 
+describe('mock --contracts: an operation only G-REX has, without an example', () => {
+  let served: StartedMock;
+  before(async () => {
+    // Swashbuckle writes [StringLength] and [Range] as bounds, and rarely an example.
+    const dir = join(scratch, 'no-example');
+    mkdirSync(dir);
+    const swagger = JSON.parse(readFileSync(PUBLIC_REPORTS_SWAGGER, 'utf8'));
+    swagger.paths['/publicreportsapi/Lots'] = {
+      get: { operationId: 'Lots_Get', produces: ['application/json'], responses: { '200': { description: 'Success', schema: { type: 'array', items: { $ref: '#/definitions/LotDto' } } } } },
+    };
+    swagger.definitions.LotDto = {
+      type: 'object',
+      required: ['code', 'reference', 'volume', 'price'],
+      properties: {
+        code: { type: 'string', minLength: 1, maxLength: 4 },
+        reference: { type: 'string', minLength: 10, maxLength: 12 },
+        volume: { type: 'integer', format: 'int32', minimum: 1, maximum: 1000 },
+        price: { type: 'number', minimum: 0, exclusiveMinimum: true },
+        delta: { type: 'integer', maximum: -1 },
+      },
+    };
+    writeFileSync(join(dir, 'publicreportsapi.json'), JSON.stringify(swagger));
+    served = await startCliMock(['--contracts', dir, '--self-check']);
+  });
+  after(() => served?.stop());
+
+  it('answers a value its schema accepts (lengths and bounds kept), which the self-check passes', async () => {
+    const lots = await get(served.url, '/publicreportsapi/publicreportsapi/Lots');
+    assert.equal(lots.status, 200, lots.text);
+    assert.equal(lots.headers.get('x-grex-self-check'), null, lots.text);
+    const [lot] = lots.json;
+    assert.ok(lot.code.length >= 1 && lot.code.length <= 4, lot.code);
+    assert.ok(lot.reference.length >= 10 && lot.reference.length <= 12, lot.reference);
+    assert.ok(Number.isInteger(lot.volume) && lot.volume >= 1 && lot.volume <= 1000, String(lot.volume));
+    assert.ok(lot.price > 0, String(lot.price));
+    assert.ok(lot.delta <= -1, String(lot.delta));
+  });
+});
+
 describe('certify --contracts', () => {
   it("runs the client against a mock serving G-REX's documents and grades it against them", async () => {
     // A client that reads the operation only G-REX's document has, as a user's would after the pull.
