@@ -1,3 +1,4 @@
+import { existsSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { compareDocuments, type OperationDifference } from '../contracts/lib/diff.js';
 import { loadContracts } from '../contracts/lib/load.js';
@@ -38,6 +39,7 @@ async function pull(values: Values<typeof PULL_FLAGS>): Promise<number> {
   const [{ resolveTarget }, { pullContracts }] = await Promise.all([import('../grader/proxy.js'), import('../contracts/lib/pull.js')]);
   const target = resolveTarget(values.target);
   if (typeof target === 'string') return fail(target);
+  if (values.out !== undefined && existsSync(values.out) && !statSync(values.out).isDirectory()) return fail(`--out ${values.out} is a file, not a folder`);
   const timeout = values.timeout;
   const maxWait = values['max-wait'];
   // Named after the host the documents come from, as the README's commands expect (`eexfrancedemoapi.grexel.com`, `127.0.0.1-4600`).

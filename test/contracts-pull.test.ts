@@ -520,6 +520,8 @@ describe('contracts: bad input gets a clear answer and exit 2', () => {
       [['contracts', 'pull'], /--target is required: demo, prod or a URL/],
       [['contracts', 'pull', '--target', 'ftp://example.com'], /--target must be demo, prod or an http\(s\) URL/],
       [['contracts', 'pull', '--target', 'demo', '--max-wait', 'soon'], /--max-wait must be a number of seconds/],
+      // Refused before any request is sent.
+      [['contracts', 'pull', '--target', 'demo', '--out', PUBLIC_REPORTS_SWAGGER], /--out \S+publicreportsapi-v1\.swagger\.json is a file, not a folder/],
       [['contracts', 'diff'], /diff needs one folder/],
       [['contracts', 'diff', join(scratch, 'nowhere')], /nowhere: no such folder/],
       [['contracts', 'diff', pulled, '--format', 'xml'], /--format must be text or json/],
