@@ -1,4 +1,4 @@
-import { mkdirSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { compareDocuments, type OperationDifference } from '../contracts/lib/diff.js';
 import { loadContracts } from '../contracts/lib/load.js';
@@ -15,7 +15,7 @@ const grexApis = () => loadContracts().contracts.filter((contract) => contract.g
 
 const PULL_FLAGS = {
   target: flag.required('T', 'demo, prod, or the URL of a server with the APIs', 'demo, prod or a URL such as http://127.0.0.1:4600'),
-  out: flag.text('DIR', 'folder (default reports/contracts-pulled/<target>)'),
+  out: flag.text('DIR', 'folder (default reports/contracts-pulled/<host>, e.g.\nreports/contracts-pulled/eexfrancedemoapi.grexel.com)'),
   timeout: flag.seconds('time limit per request in seconds (default 30)', { min: 0.001, max: 3600, fallback: 30 }),
   'max-wait': flag.seconds('longest Retry-After to wait out after a 429\n(default 120); a longer one stops the pull', { min: 0, max: 86_400, fallback: 120 }),
 };
@@ -39,10 +39,11 @@ async function pull(values: Values<typeof PULL_FLAGS>): Promise<number> {
   const [{ resolveTarget }, { pullContracts }] = await Promise.all([import('../grader/proxy.js'), import('../contracts/lib/pull.js')]);
   const target = resolveTarget(values.target);
   if (typeof target === 'string') return fail(target);
+  if (values.out !== undefined && existsSync(values.out) && !statSync(values.out).isDirectory()) return fail(`--out ${values.out} is a file, not a folder`);
   const timeout = values.timeout;
   const maxWait = values['max-wait'];
-  const out = resolve(values.out ?? join('reports', 'contracts-pulled', target.name.replace(/^https?:\/\//, '').replace(/[^A-Za-z0-9.-]+/g, '-')));
-  mkdirSync(out, { recursive: true });
+  // Named after the host the documents come from, as the README's commands expect (`eexfrancedemoapi.grexel.com`, `127.0.0.1-4600`).
+  const out = resolve(values.out ?? join('reports', 'contracts-pulled', new URL(target.api).host.replace(/[^A-Za-z0-9.-]+/g, '-')));
   const apis = grexApis().map((contract) => contract.grex);
   process.stdout.write(`Pulling ${apis.length} swagger.json documents from ${target.api} into ${out}\n`);
   const manifest = await pullContracts({ origin: target.api, target: values.target, apis, out, timeoutMs: timeout * 1000, maxWaitMs: maxWait * 1000, log: (line) => process.stdout.write(`  ${line}\n`) });

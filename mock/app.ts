@@ -457,7 +457,7 @@ export class MockApp {
     let outcome = this.pipeline(req, pathname, mark < 0 ? '' : url.slice(mark + 1), body, text, tooLarge, exchange);
     // Most clients ask for JSON: only an Accept that names XML is negotiated.
     const accept = req.headers.accept;
-    if (this.xml && accept !== undefined && accept.includes('xml')) outcome = this.negotiated(req.method ?? 'GET', pathname, accept, outcome);
+    if (this.xml && accept !== undefined && /xml/i.test(accept)) outcome = this.negotiated(req.method ?? 'GET', pathname, accept, outcome);
     // After negotiation: a fault bends the answer as it would be sent.
     if (this.faults.active) outcome = this.faulty(outcome, exchange);
     this.answer(req, res, outcome, exchange, started);

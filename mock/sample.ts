@@ -9,6 +9,23 @@ const STRING_FORMATS: Record<string, string> = {
   uri: 'https://example.com/',
 };
 
+/** `string` cut or padded to the schema's minLength and maxLength (Swashbuckle writes them from [StringLength], [MaxLength]). */
+function lengthWithin(text: string, schema: JsonObject): string {
+  const longest = typeof schema.maxLength === 'number' ? schema.maxLength : Infinity;
+  const shortest = typeof schema.minLength === 'number' ? schema.minLength : 0;
+  return text.slice(0, longest).padEnd(Math.min(shortest, longest), 'x');
+}
+
+/** 0, or the nearest number the schema's minimum and maximum allow (exclusive bounds as OpenAPI 3.0 writes them, or 3.1). */
+function numberWithin(schema: JsonObject): number {
+  const step = schema.type === 'integer' ? 1 : 0.5;
+  const low = typeof schema.exclusiveMinimum === 'number' ? schema.exclusiveMinimum + step : typeof schema.minimum === 'number' ? schema.minimum + (schema.exclusiveMinimum === true ? step : 0) : undefined;
+  const high = typeof schema.exclusiveMaximum === 'number' ? schema.exclusiveMaximum - step : typeof schema.maximum === 'number' ? schema.maximum - (schema.exclusiveMaximum === true ? step : 0) : undefined;
+  if (low !== undefined && low > 0) return low;
+  if (high !== undefined && high < 0) return high;
+  return 0;
+}
+
 /** Deep enough for any G-REX answer; a schema that refers to itself stops here. */
 const MAX_DEPTH = 8;
 
@@ -36,11 +53,11 @@ export function sampleOf(doc: OpenApiDocument, node: unknown, depth = 0): Json {
       return [sampleOf(doc, schema.items, depth + 1)];
     case 'integer':
     case 'number':
-      return typeof schema.minimum === 'number' ? schema.minimum : 0;
+      return numberWithin(schema);
     case 'boolean':
       return false;
     case 'string':
-      return STRING_FORMATS[String(schema.format)] ?? 'string';
+      return STRING_FORMATS[String(schema.format)] ?? lengthWithin('string', schema);
     default:
       return null;
   }

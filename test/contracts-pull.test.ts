@@ -1,12 +1,13 @@
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, realpathSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { createServer, type IncomingHttpHeaders, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { runCli, runCliAsync, startCliMock, type StartedMock } from './support/cli.js';
+import { CLI, runCli, runCliAsync, startCliMock, type StartedMock } from './support/cli.js';
 import { PUBLIC_REPORTS_SWAGGER, writeDemoContracts } from './support/demo-contracts.js';
 import { replyOf, type Reply } from './support/mock.js';
 
@@ -135,6 +136,15 @@ describe('contracts pull from a stand-in for DEMO', () => {
     assert.deepEqual(linesOf(report, 'managementapi'), MANAGEMENT_DIFFERENCES);
     assert.deepEqual(linesOf(report, 'publicreportsapi'), PUBLIC_REPORTS_DIFFERENCES);
     assert.deepEqual(report.notPulled, ['certificatecreationapi v1', 'masterdataapi v2', 'privatereportsapi v1', 'transactionapi v1']);
+  });
+
+  it('diff reads a swagger.json linked into the folder (saved elsewhere) as the file it links to', () => {
+    const linked = join(scratch, 'linked');
+    mkdirSync(linked);
+    symlinkSync(join(published, 'managementapi.json'), join(linked, 'managementapi.json'));
+    const run = runCli(['contracts', 'diff', linked, '--format', 'json']);
+    assert.equal(run.status, 1, run.stdout + run.stderr);
+    assert.deepEqual(linesOf(JSON.parse(run.stdout), 'managementapi'), MANAGEMENT_DIFFERENCES);
   });
 
   it('diff exits 0 when nothing breaks a client', () => {
@@ -267,6 +277,45 @@ describe('mock --contracts serves the pulled documents', () => {
   });
 });
 
+describe('mock --contracts: an operation only G-REX has, without an example', () => {
+  let served: StartedMock;
+  before(async () => {
+    // Swashbuckle writes [StringLength] and [Range] as bounds, and rarely an example.
+    const dir = join(scratch, 'no-example');
+    mkdirSync(dir);
+    const swagger = JSON.parse(readFileSync(PUBLIC_REPORTS_SWAGGER, 'utf8'));
+    swagger.paths['/publicreportsapi/Lots'] = {
+      get: { operationId: 'Lots_Get', produces: ['application/json'], responses: { '200': { description: 'Success', schema: { type: 'array', items: { $ref: '#/definitions/LotDto' } } } } },
+    };
+    swagger.definitions.LotDto = {
+      type: 'object',
+      required: ['code', 'reference', 'volume', 'price'],
+      properties: {
+        code: { type: 'string', minLength: 1, maxLength: 4 },
+        reference: { type: 'string', minLength: 10, maxLength: 12 },
+        volume: { type: 'integer', format: 'int32', minimum: 1, maximum: 1000 },
+        price: { type: 'number', minimum: 0, exclusiveMinimum: true },
+        delta: { type: 'integer', maximum: -1 },
+      },
+    };
+    writeFileSync(join(dir, 'publicreportsapi.json'), JSON.stringify(swagger));
+    served = await startCliMock(['--contracts', dir, '--self-check']);
+  });
+  after(() => served?.stop());
+
+  it('answers a value its schema accepts (lengths and bounds kept), which the self-check passes', async () => {
+    const lots = await get(served.url, '/publicreportsapi/publicreportsapi/Lots');
+    assert.equal(lots.status, 200, lots.text);
+    assert.equal(lots.headers.get('x-grex-self-check'), null, lots.text);
+    const [lot] = lots.json;
+    assert.ok(lot.code.length >= 1 && lot.code.length <= 4, lot.code);
+    assert.ok(lot.reference.length >= 10 && lot.reference.length <= 12, lot.reference);
+    assert.ok(Number.isInteger(lot.volume) && lot.volume >= 1 && lot.volume <= 1000, String(lot.volume));
+    assert.ok(lot.price > 0, String(lot.price));
+    assert.ok(lot.delta <= -1, String(lot.delta));
+  });
+});
+
 describe('certify --contracts', () => {
   it("runs the client against a mock serving G-REX's documents and grades it against them", async () => {
     // A client that reads the operation only G-REX's document has, as a user's would after the pull.
@@ -382,6 +431,87 @@ describe('contracts pull reports what stops it, in a handful of requests', () =>
   });
 });
 
+describe('contracts pull: where it writes, how long it waits, how much it reads', () => {
+  const servers: Server[] = [];
+  after(() => servers.forEach((server) => server.close()));
+
+  /** A server whose handler streams as it likes; remembers the paths asked. */
+  async function streaming(handle: (path: string, res: ServerResponse) => void): Promise<{ url: string; paths: string[] }> {
+    const paths: string[] = [];
+    const server = createServer((req, res) => {
+      paths.push(req.url ?? '/');
+      handle(req.url ?? '/', res);
+    });
+    servers.push(server);
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, paths };
+  }
+
+  it('--target demo writes into reports/contracts-pulled/eexfrancedemoapi.grexel.com, the folder the README\'s next commands name, and creates nothing when nothing came', () => {
+    const cwd = realpathSync(mkdtempSync(join(scratch, 'cwd-')));
+    // A millisecond: the request gives up before it reaches DEMO (or fails sooner offline); what matters is the folder it names.
+    const run = spawnSync(process.execPath, ['--import', import.meta.resolve('tsx'), CLI, 'contracts', 'pull', '--target', 'demo', '--timeout', '0.001'], { cwd, encoding: 'utf8', timeout: 60_000 });
+    assert.equal(run.status, 1, run.stdout + run.stderr);
+    assert.match(run.stdout, new RegExp(`^Pulling 6 swagger\\.json documents from https://eexfrancedemoapi\\.grexel\\.com into ${join(cwd, 'reports', 'contracts-pulled', 'eexfrancedemoapi.grexel.com').replaceAll('.', '\\.')}\n`));
+    assert.match(run.stdout, /Nothing pulled \(6 failed\); nothing written\./);
+    assert.equal(existsSync(join(cwd, 'reports')), false, 'nothing written, no folder either');
+  });
+
+  it('--timeout bounds the whole answer: a server that trickles its body forever is given up, and the pull stops there', async () => {
+    const trickle = await streaming((_path, res) => {
+      res.writeHead(200, { 'content-type': 'application/json' });
+      const timer = setInterval(() => res.write(' '), 200);
+      res.on('close', () => clearInterval(timer));
+    });
+    const started = Date.now();
+    const run = await runCliAsync(['contracts', 'pull', '--target', trickle.url, '--out', join(scratch, 'pull-trickle'), '--timeout', '1']);
+    assert.equal(run.status, 1, run.stdout + run.stderr);
+    assert.match(run.stdout, new RegExp(`FAILED ${trickle.url}/certificatecreationapi/v1/swagger\\.json: no complete answer from ${new URL(trickle.url).host} within 1 s \\(--timeout\\)`));
+    assert.deepEqual(trickle.paths, ['/certificatecreationapi/v1/swagger.json']);
+    assert.ok(Date.now() - started < 30_000, `took ${Date.now() - started} ms`);
+  });
+
+  it('reads no more than 100 MB of an answer, and says so', async () => {
+    const flood = await streaming((path, res) => {
+      if (!path.startsWith('/certificatecreationapi/')) return res.writeHead(404).end();
+      res.writeHead(200, { 'content-type': 'application/json' });
+      const chunk = Buffer.alloc(1024 * 1024, 'x');
+      let sent = 0;
+      const more = (): void => {
+        while (sent < 101) {
+          sent++;
+          if (!res.write(chunk)) return void res.once('drain', more);
+        }
+        res.end();
+      };
+      more();
+    });
+    const run = await runCliAsync(['contracts', 'pull', '--target', flood.url, '--out', join(scratch, 'pull-flood')]);
+    assert.equal(run.status, 1, run.stdout + run.stderr);
+    assert.match(run.stdout, /certificatecreationapi v1: FAILED \S+: 200: an answer of more than 100 MB, not read to the end/);
+    assert.equal(flood.paths.length, 6);
+  });
+
+  it('pulls and diffs a large JSON document in seconds (JSON is read as JSON, not through the YAML parser)', async () => {
+    // 5 MB, one schema of 100,000 properties: the YAML parser takes minutes over it, JSON.parse a fraction of a second.
+    const properties = Object.fromEntries(Array.from({ length: 100_000 }, (_, index) => [`field${index}`, { type: 'string', description: `Field ${index}` }]));
+    const large = { openapi: '3.0.3', info: { title: 'G-REX Master Data API', version: 'v2' }, paths: {}, components: { schemas: { Large: { type: 'object', properties } } } };
+    const server = await streaming((path, res) => {
+      if (!path.startsWith('/masterdataapi/')) return res.writeHead(404).end();
+      res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(large));
+    });
+    const out = join(scratch, 'pull-large');
+    const run = await runCliAsync(['contracts', 'pull', '--target', server.url, '--out', out]);
+    assert.equal(run.status, 1, run.stdout + run.stderr);
+    assert.match(run.stdout, /masterdataapi v2: \S+: OpenAPI 3\.0\.3, 0 operations/);
+    const diff = await runCliAsync(['contracts', 'diff', out, '--format', 'json']);
+    assert.equal(diff.status, 1, diff.stdout + diff.stderr);
+    const report = JSON.parse(diff.stdout);
+    assert.equal(report.apis[0].api, 'masterdataapi');
+    assert.equal(report.apis[0].onlyInContract, 15);
+  });
+});
+
 describe('contracts: bad input gets a clear answer and exit 2', () => {
   it('names what is missing or wrong', async () => {
     const cases: [string[], RegExp][] = [
@@ -390,10 +520,15 @@ describe('contracts: bad input gets a clear answer and exit 2', () => {
       [['contracts', 'pull'], /--target is required: demo, prod or a URL/],
       [['contracts', 'pull', '--target', 'ftp://example.com'], /--target must be demo, prod or an http\(s\) URL/],
       [['contracts', 'pull', '--target', 'demo', '--max-wait', 'soon'], /--max-wait must be a number of seconds/],
+      // Refused before any request is sent.
+      [['contracts', 'pull', '--target', 'demo', '--out', PUBLIC_REPORTS_SWAGGER], /--out \S+publicreportsapi-v1\.swagger\.json is a file, not a folder/],
       [['contracts', 'diff'], /diff needs one folder/],
       [['contracts', 'diff', join(scratch, 'nowhere')], /nowhere: no such folder/],
       [['contracts', 'diff', pulled, '--format', 'xml'], /--format must be text or json/],
       [['mock', '--contracts', join(scratch, 'nowhere')], /grex-harness mock: --contracts .*nowhere: no such folder/],
+      // One of the documents instead of their folder: a usage error, not "breaking differences" (exit 1) for CI.
+      [['contracts', 'diff', join(published, 'managementapi.json')], /managementapi\.json: a file, not a folder: give the folder that holds the swagger\.json documents/],
+      [['mock', '--contracts', join(published, 'managementapi.json')], /grex-harness mock: --contracts .*managementapi\.json: a file, not a folder/],
     ];
     const runs = await Promise.all(cases.map(([args]) => runCliAsync(args)));
     cases.forEach(([args, message], index) => {

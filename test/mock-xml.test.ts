@@ -96,7 +96,8 @@ describe('JSON stays the default', () => {
       assert.equal(reply.headers.get('content-type'), 'application/json; charset=utf-8', accept);
       assert.ok(Array.isArray(reply.json), accept);
     }
-    for (const accept of ['application/xml, application/json;q=0.5', BROWSER, 'text/xml, */*;q=0.1']) {
+    // Media types are case-insensitive (RFC 9110 8.3.1), as ASP.NET compares them.
+    for (const accept of ['application/xml, application/json;q=0.5', BROWSER, 'text/xml, */*;q=0.1', 'Application/XML', 'TEXT/XML, application/json;q=0.5']) {
       const reply = await asXml('eolien-root', ACCOUNTS, accept);
       assert.match(String(reply.headers.get('content-type')), /^(application|text)\/xml; charset=utf-8$/, accept);
     }

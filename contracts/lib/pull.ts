@@ -3,8 +3,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { request } from 'undici';
-import { parse } from 'yaml';
-import { formatOf, MANIFEST, toOpenApi3, type PullManifest, type PulledEntry } from './pulled.js';
+import { formatOf, MANIFEST, parseJsonOrYaml, toOpenApi3, type PullManifest, type PulledEntry } from './pulled.js';
 import type { GrexInfo } from './types.js';
 
 export interface PullOptions {
@@ -44,24 +43,35 @@ function retryAfterSeconds(header: string | string[] | undefined): number {
   return Number.isNaN(at) ? 60 : Math.max(0, Math.ceil((at - Date.now()) / 1000));
 }
 
-/** One GET of a swagger.json, with the headers G-REX's firewall requires (manual 1.3.1), read and classed. */
+/** Far more than any API document (G-REX's are a few hundred KB): a longer answer is not read to the end. */
+export const MAX_DOCUMENT_BYTES = 100 * 1024 * 1024;
+
+/** One GET of a swagger.json, with the headers G-REX's firewall requires (manual 1.3.1), read and classed; `timeoutMs` bounds the whole exchange, body included. */
 async function fetchOnce(url: string, timeoutMs: number): Promise<Fetched> {
+  const host = new URL(url).host;
+  const signal = AbortSignal.timeout(timeoutMs);
   let reply;
+  let bytes: Buffer;
   try {
-    reply = await request(url, {
-      method: 'GET',
-      headers: { accept: 'application/json', 'user-agent': USER_AGENT },
-      headersTimeout: timeoutMs,
-      bodyTimeout: timeoutMs,
-    });
+    reply = await request(url, { method: 'GET', headers: { accept: 'application/json', 'user-agent': USER_AGENT }, signal });
+    const chunks: Buffer[] = [];
+    let size = 0;
+    for await (const chunk of reply.body) {
+      size += chunk.length;
+      if (size > MAX_DOCUMENT_BYTES) {
+        reply.body.destroy();
+        return { kind: 'problem', url, problem: `${reply.statusCode}: an answer of more than ${MAX_DOCUMENT_BYTES / 1024 / 1024} MB, not read to the end: no API document is that long`, stop: false };
+      }
+      chunks.push(chunk as Buffer);
+    }
+    bytes = Buffer.concat(chunks);
   } catch (error) {
+    if (signal.aborted) return { kind: 'problem', url, problem: `no complete answer from ${host} within ${timeoutMs / 1000} s (--timeout)`, stop: true };
     const code = (error as { code?: string }).code;
     const cause = (error as { cause?: { code?: string; message?: string } }).cause;
     const why = cause?.code ?? code ?? '';
-    const text = code === 'UND_ERR_HEADERS_TIMEOUT' || code === 'UND_ERR_BODY_TIMEOUT' ? `no answer within ${timeoutMs / 1000} s` : `${why ? `${why}: ` : ''}${cause?.message ?? (error as Error).message}`;
-    return { kind: 'problem', url, problem: `cannot reach ${new URL(url).host} (${text})`, stop: true };
+    return { kind: 'problem', url, problem: `cannot reach ${host} (${why ? `${why}: ` : ''}${cause?.message ?? (error as Error).message})`, stop: true };
   }
-  const bytes = Buffer.from(await reply.body.arrayBuffer());
   const text = bytes.toString('utf8');
   const contentType = String(reply.headers['content-type'] ?? '').split(';')[0].trim().toLowerCase();
   const html = contentType === 'text/html' || /^\s*<(!doctype html|html)/i.test(text);
@@ -84,7 +94,7 @@ async function fetchOnce(url: string, timeoutMs: number): Promise<Fetched> {
   }
   let value: unknown;
   try {
-    value = parse(text);
+    value = parseJsonOrYaml(text);
   } catch {
     return { kind: 'problem', url, problem: `${contentType || 'no content type'}, neither JSON nor YAML (${JSON.stringify(text.slice(0, 80))})`, stop: false };
   }

@@ -1,6 +1,6 @@
-import { existsSync, readFileSync, readdirSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { basename, join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { parse } from 'yaml';
 import type { GrexInfo, OpenApiDocument } from './types.js';
 
@@ -53,10 +53,23 @@ export const MANIFEST = 'pull.json';
 
 export class PulledError extends Error {}
 
+/**
+ * JSON (what G-REX serves) with JSON.parse, which reads megabytes at once;
+ * anything else (YAML, JSON with a trailing comma) with the YAML parser,
+ * which is far slower and hungrier on a large document.
+ */
+export function parseJsonOrYaml(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return parse(text);
+  }
+}
+
 /** The text of a document as JSON or YAML, or why it is not one. */
 function parseDocument(text: string, file: string): unknown {
   try {
-    return parse(text);
+    return parseJsonOrYaml(text);
   } catch (error) {
     throw new PulledError(`${file}: neither JSON nor YAML (${(error as Error).message.split('\n')[0]})`);
   }
@@ -154,13 +167,22 @@ function readManifest(dir: string): PullManifest | undefined {
  */
 export async function readPulledDocuments(dir: string, apis: GrexInfo[]): Promise<PulledDocument[]> {
   if (!existsSync(dir)) throw new PulledError(`${dir}: no such folder`);
+  if (!statSync(dir).isDirectory()) throw new PulledError(`${dir}: a file, not a folder: give the folder that holds the swagger.json documents (${dirname(dir)})`);
   const manifest = readManifest(dir);
+  let names: string[];
+  try {
+    names = readdirSync(dir);
+  } catch (error) {
+    throw new PulledError(`${dir}: cannot read the folder (${(error as Error).message})`);
+  }
+  // A file saved elsewhere and linked into the folder counts as the file it links to.
+  const isFile = (name: string): boolean => statSync(join(dir, name), { throwIfNoEntry: false })?.isFile() === true;
   const files = manifest
     ? manifest.documents.map((entry) => ({ file: join(dir, entry.file), entry }))
-    : readdirSync(dir, { withFileTypes: true })
-        .filter((entry) => entry.isFile() && /\.(json|ya?ml)$/i.test(entry.name) && entry.name !== MANIFEST)
-        .sort((a, b) => a.name.localeCompare(b.name))
-        .map((entry) => ({ file: join(dir, entry.name), entry: undefined }));
+    : names
+        .filter((name) => /\.(json|ya?ml)$/i.test(name) && name !== MANIFEST && isFile(name))
+        .sort((a, b) => a.localeCompare(b))
+        .map((name) => ({ file: join(dir, name), entry: undefined }));
   if (files.length === 0) throw new PulledError(`${dir}: no swagger.json documents (.json or .yaml files, or a ${MANIFEST} from grex-harness contracts pull)`);
   const found: PulledDocument[] = [];
   for (const { file, entry } of files) {
