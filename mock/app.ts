@@ -139,6 +139,14 @@ const HEADER_LIST = /^[A-Za-z0-9!#$%&'*+.^_`|~-]+(\s*,\s*[A-Za-z0-9!#$%&'*+.^_`|
 const DEFAULT_ALLOWED_HEADERS = 'Authorization, Content-Type, Accept';
 /** The admin API takes larger bodies than the G-REX APIs: a restored snapshot of the large profile is about 140 MB. */
 export const ADMIN_MAX_BODY_BYTES = 256 * 1024 * 1024;
+
+/**
+ * A reason as an HTTP quoted-string (RFC 9110 5.6.4): `"` and `\` escaped, so
+ * that clients' challenge parsers read it whole (`the Authorization header is
+ * not "Bearer {token}"`); a character a header cannot carry becomes `?`.
+ */
+const quotedString = (text: string): string => `"${text.replace(/[^\t\x20-\x7e]/g, '?').replace(/["\\]/g, '\\$&')}"`;
+
 const NO_QUERY = new URLSearchParams();
 
 const windowName = (seconds: number): string => (seconds === 60 ? 'minute' : seconds === 3600 ? 'hour' : `${seconds} seconds`);
@@ -534,7 +542,7 @@ export class MockApp {
       const who = (identity ??= this.identify(req.headers.authorization, req.headers.host));
       if (typeof who === 'string') {
         decisions.push({ stage: 'auth', outcome: 'reject', code: 'AUTH_001', detail: who });
-        return this.codes.outcome('AUTH_001', {}, { 'www-authenticate': `Bearer error="invalid_token", error_description="${who}"` });
+        return this.codes.outcome('AUTH_001', {}, { 'www-authenticate': `Bearer error="invalid_token", error_description=${quotedString(who)}` });
       }
       exchange.user = who.user.username;
       exchange.organization = who.organization.organizationId;
