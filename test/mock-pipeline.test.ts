@@ -68,6 +68,27 @@ describe('401: every secured operation refuses a request without a valid token (
     }
   });
 
+  it('two Authorization headers are refused, whichever of them holds a good token', async () => {
+    const token = await mock.token('ib-root');
+    const origin = new URL(mock.url);
+    // Node's server keeps the first Authorization header of a request and drops the others: the mock must see both.
+    const send = (authorization: string[]) =>
+      new Promise<{ status: number; challenge: string }>((resolve, reject) => {
+        const request = httpRequest({ host: origin.hostname, port: origin.port, path: '/masterdataapi/IB/masterdataapi/Technologies?$top=1', headers: { accept: 'application/json', 'user-agent': 'test/1.0', authorization } }, (response) => {
+          response.resume();
+          response.on('end', () => resolve({ status: response.statusCode ?? 0, challenge: String(response.headers['www-authenticate'] ?? '') }));
+        });
+        request.on('error', reject);
+        request.end();
+      });
+    assert.equal((await send([`Bearer ${token}`])).status, 200);
+    for (const pair of [[`Bearer ${token}`, `Bearer ${token}`], [`Bearer ${token}`, 'Bearer x'], ['Bearer x', `Bearer ${token}`]]) {
+      const refused = await send(pair);
+      assert.equal(refused.status, 401, pair.map((value) => value.slice(0, 12)).join(' + '));
+      assert.match(refused.challenge, /2 Authorization headers/);
+    }
+  });
+
   it('a token whose three segments are not strict base64url is refused, though a lenient decoder reads the same signature', async () => {
     const path = '/masterdataapi/IB/masterdataapi/Technologies?$top=1';
     const good = await mock.token('ib-root');
