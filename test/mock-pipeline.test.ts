@@ -125,6 +125,8 @@ describe('401: every secured operation refuses a request without a valid token (
       ['no policy', withoutPolicy, /names no policy \(tfp\)/],
       ['scope', { ...good, scp: 'openid' }, /not signed by this issuer/],
       ['user', { ...good, oid: '00000000-0000-4000-8000-000000000000', sub: '00000000-0000-4000-8000-000000000000' }, /not known to G-REX/],
+      ['a payload of null', null as unknown as object, /not signed by this issuer/],
+      ['a payload of a number', 7 as unknown as object, /not signed by this issuer/],
     ] as const) {
       const reply = await mock.request('GET', path, { token: mock.app.tokens.signJwt(claims) });
       assert.equal(reply.status, 401, what);
