@@ -74,10 +74,12 @@ describe('401: every secured operation refuses a request without a valid token (
     // Node's server keeps the first Authorization header of a request and drops the others: the mock must see both.
     const send = (authorization: string[]) =>
       new Promise<{ status: number; challenge: string }>((resolve, reject) => {
-        const request = httpRequest({ host: origin.hostname, port: origin.port, path: '/masterdataapi/IB/masterdataapi/Technologies?$top=1', headers: { accept: 'application/json', 'user-agent': 'test/1.0', authorization } }, (response) => {
+        const request = httpRequest({ host: origin.hostname, port: origin.port, path: '/masterdataapi/IB/masterdataapi/Technologies?$top=1', headers: { accept: 'application/json', 'user-agent': 'test/1.0' } }, (response) => {
           response.resume();
           response.on('end', () => resolve({ status: response.statusCode ?? 0, challenge: String(response.headers['www-authenticate'] ?? '') }));
         });
+        // One header line per value.
+        request.setHeader('authorization', authorization);
         request.on('error', reject);
         request.end();
       });
