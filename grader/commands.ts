@@ -56,7 +56,7 @@ export const gradeCommand = command({
     [0, 'every error rule passed'],
     [1, 'a rule failed'],
     [2, 'usage error or unreadable journal (a malformed line is named by its number)'],
-    [EXIT_NO_API_TRAFFIC, 'no rule failed but no request to the six APIs is in the journal\n(nothing to grade: not a pass)'],
+    [EXIT_NO_API_TRAFFIC, 'no rule failed but no request to the six APIs is in the journal,\nor every one was answered 401 (nothing to grade: not a pass)'],
   ],
   run: (values, { positionals }) => grade(values, positionals),
 });
@@ -115,7 +115,7 @@ export const certifyCommand = command({
     [1, 'a rule failed'],
     [2, 'usage error'],
     [3, 'the client timed out, crashed or exited non-zero (its traffic is\ngraded all the same)'],
-    [EXIT_NO_API_TRAFFIC, 'no rule failed but the client sent no request to the six APIs\n(nothing to certify: not a pass)'],
+    [EXIT_NO_API_TRAFFIC, 'no rule failed but the client sent no request to the six APIs,\nor every one was answered 401 (nothing to certify: not a pass)'],
   ],
   notes: 'Each run replaces the reports, journal and log a previous run left in\n--out: it grades its own traffic only.',
   run: (values, { positionals, passThrough }) => certify(values, positionals, passThrough),

@@ -134,9 +134,17 @@ const header = (headers: Record<string, unknown>, name: string): string | undefi
   return value === undefined ? undefined : Array.isArray(value) ? String(value[0]) : String(value);
 };
 
+/**
+ * The path and query of a request as the mock routes them: split at the
+ * first `?`, after the scheme and host of an absolute-form request line (a
+ * client that takes the proxy for a forward proxy). Not through `new URL`,
+ * which throws on a request line that is not a valid URL (`GET http://[x/...`).
+ */
 function splitUrl(url: string): { path: string; query: URLSearchParams } {
-  const parsed = new URL(url, 'http://grex.invalid');
-  return { path: parsed.pathname, query: parsed.searchParams };
+  const authority = /^https?:\/\/[^/?]*/i.exec(url);
+  const target = authority ? url.slice(authority[0].length) : url;
+  const mark = target.indexOf('?');
+  return { path: (mark < 0 ? target : target.slice(0, mark)) || '/', query: new URLSearchParams(mark < 0 ? '' : target.slice(mark + 1)) };
 }
 
 /** A checker over the contracts (the project's, unless given): routing, request validation and schemas are the mock's own. */

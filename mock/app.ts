@@ -139,6 +139,14 @@ const HEADER_LIST = /^[A-Za-z0-9!#$%&'*+.^_`|~-]+(\s*,\s*[A-Za-z0-9!#$%&'*+.^_`|
 const DEFAULT_ALLOWED_HEADERS = 'Authorization, Content-Type, Accept';
 /** The admin API takes larger bodies than the G-REX APIs: a restored snapshot of the large profile is about 140 MB. */
 export const ADMIN_MAX_BODY_BYTES = 256 * 1024 * 1024;
+
+/**
+ * A reason as an HTTP quoted-string (RFC 9110 5.6.4): `"` and `\` escaped, so
+ * that clients' challenge parsers read it whole (`the Authorization header is
+ * not "Bearer {token}"`); a character a header cannot carry becomes `?`.
+ */
+const quotedString = (text: string): string => `"${text.replace(/[^\t\x20-\x7e]/g, '?').replace(/["\\]/g, '\\$&')}"`;
+
 const NO_QUERY = new URLSearchParams();
 
 const windowName = (seconds: number): string => (seconds === 60 ? 'minute' : seconds === 3600 ? 'hour' : `${seconds} seconds`);
@@ -499,7 +507,7 @@ export class MockApp {
       decisions.push({ stage: 'firewall', outcome: 'pass' });
     }
     if (grex && this.fairUse.config.enabled) {
-      const who = (identity = this.identify(req.headers.authorization, req.headers.host));
+      const who = (identity = this.identify(req.headersDistinct.authorization, req.headers.host));
       const caller = typeof who === 'string' ? `ip:${exchange.client}` : who.organization.organizationId;
       const verdict = this.fairUse.take(caller);
       if (!verdict.allowed) {
@@ -531,10 +539,10 @@ export class MockApp {
 
     let caller: Caller | null = null;
     if (!meta.anonymous) {
-      const who = (identity ??= this.identify(req.headers.authorization, req.headers.host));
+      const who = (identity ??= this.identify(req.headersDistinct.authorization, req.headers.host));
       if (typeof who === 'string') {
         decisions.push({ stage: 'auth', outcome: 'reject', code: 'AUTH_001', detail: who });
-        return this.codes.outcome('AUTH_001', {}, { 'www-authenticate': `Bearer error="invalid_token", error_description="${who}"` });
+        return this.codes.outcome('AUTH_001', {}, { 'www-authenticate': `Bearer error="invalid_token", error_description=${quotedString(who)}` });
       }
       exchange.user = who.user.username;
       exchange.organization = who.organization.organizationId;
@@ -660,8 +668,11 @@ export class MockApp {
    * PROD's host name (hosts mode) only that tenant's tokens count, as on
    * G-REX; any other host (127.0.0.1, localhost) takes both tenants'.
    */
-  private identify(header: string | undefined, host: string | undefined): { user: Caller['user']; organization: Caller['organization']; roles: Set<string> } | string {
+  private identify(authorization: string[] | undefined, host: string | undefined): { user: Caller['user']; organization: Caller['organization']; roles: Set<string> } | string {
+    const header = authorization?.[0];
     if (!header) return 'no Authorization header';
+    // Node keeps the first of two Authorization headers and drops the other: a request that sends two is refused, not judged by one of them.
+    if ((authorization as string[]).length > 1) return `${(authorization as string[]).length} Authorization headers; a request carries one`;
     const token = header.length > 7 && header.slice(0, 7).toLowerCase() === 'bearer ' ? header.slice(7).trim() : '';
     // A token with spaces inside is left to the signature check, which refuses it: no scan of every token here.
     if (!token) return 'the Authorization header is not "Bearer {token}"';

@@ -162,6 +162,8 @@ export class TokenAuthority {
     } catch {
       return NOT_SIGNED;
     }
+    // A payload of `null` or a number is JSON too.
+    if (typeof claims !== 'object' || claims === null) return NOT_SIGNED;
     const tenant = this.byIssuer.get(claims.iss);
     if (!tenant || claims.aud !== tenant.appId) return NOT_SIGNED;
     // The tokens G-REX accepts come from its sign-in policy; a token of another user flow (password reset, a test policy) is not one.

@@ -400,7 +400,9 @@ export function toHar(exchanges: Exchange[], origin: string): object {
       version: '1.2',
       creator: { name: 'grex-harness', version: '0.1.0' },
       entries: exchanges.map((exchange) => {
-        const url = new URL(exchange.request.url, 'http://mock');
+        // The query as sent, not through `new URL`: a request line need not hold a valid URL (`GET http://[x/... HTTP/1.1`), and one such request must not fail the export.
+        const mark = exchange.request.url.indexOf('?');
+        const query = new URLSearchParams(mark < 0 ? '' : exchange.request.url.slice(mark + 1));
         return {
           startedDateTime: exchange.startedAt,
           time: exchange.durationMs,
@@ -409,7 +411,7 @@ export function toHar(exchanges: Exchange[], origin: string): object {
             url: absoluteUrl(exchange.request.url, exchange.request.headers.host, origin),
             httpVersion: 'HTTP/1.1',
             headers: pairs(exchange.request.headers),
-            queryString: [...url.searchParams].map(([name, value]) => ({ name, value })),
+            queryString: [...query].map(([name, value]) => ({ name, value })),
             cookies: [],
             headersSize: -1,
             bodySize: exchange.request.body?.length ?? 0,

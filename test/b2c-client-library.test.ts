@@ -165,4 +165,22 @@ describe('openid-client 6 against the mock B2C', () => {
       },
     );
   });
+
+  it("reads the API's 401 challenge (WWW-Authenticate) with its own parser, whatever the reason says", async () => {
+    const config = await discover();
+    const url = new URL(`${mock.url}/managementapi/AH/managementapi/Accounts?$top=1&$skip=0`);
+    const headers = new Headers({ accept: 'application/json' });
+    // A token that is no JWT, and a blank one (the header reaches the API as "Bearer"): a reason with quotes in it.
+    for (const [token, reason] of [
+      ['x', 'the token is not three base64url segments (header.payload.signature)'],
+      [' ', 'the Authorization header is not "Bearer {token}"'],
+    ]) {
+      await assert.rejects(client.fetchProtectedResource(config, token, url, 'GET', undefined, headers), (error: unknown) => {
+        assert.ok(error instanceof client.WWWAuthenticateChallengeError, `no challenge the library could parse: ${String(error)}`);
+        assert.equal(error.response.status, 401);
+        assert.deepEqual(error.cause.map((challenge) => [challenge.scheme, challenge.parameters.error, challenge.parameters.error_description]), [['bearer', 'invalid_token', reason]]);
+        return true;
+      });
+    }
+  });
 });

@@ -21,7 +21,7 @@ interface Certified {
   status: number | null;
   stdout: string;
   stderr: string;
-  report: { passed: boolean; rules: { rule: string; passed: boolean; evidence: unknown[] }[]; client: { outcome: { kind: string; code?: number } } };
+  report: { passed: boolean; reason?: string; rules: { rule: string; passed: boolean; evidence: unknown[] }[]; client: { outcome: { kind: string; code?: number } } };
   out: string;
 }
 
@@ -102,7 +102,8 @@ describe('certify: the reference client and the bad clients', () => {
       assert.equal(certified.report.passed, errors.length === 0);
       for (const rule of certified.report.rules.filter((candidate) => !candidate.passed)) assert.ok(rule.evidence.length > 0, `${rule.rule} has evidence`);
       const junit = readFileSync(join(certified.out, 'junit.xml'), 'utf8');
-      assert.equal((junit.match(/<failure /g) ?? []).length, errors.length);
+      // A client that never got past authentication (expired-token) also fails the api-traffic case.
+      assert.equal((junit.match(/<failure /g) ?? []).length, errors.length + (certified.report.reason ? 1 : 0));
     });
   }
 });
@@ -152,6 +153,19 @@ describe('certify: usage and clients that do not finish', () => {
     assert.match(readFileSync(join(out, 'report.html'), 'utf8'), /<p class="reason">No request reached the six G-REX APIs/);
     // The client did get its environment: it printed it.
     assert.match(readFileSync(join(out, 'client.log'), 'utf8'), /^BaseURIManagementAPI=http:\/\/127\.0\.0\.1:\d+\/managementapi$/m);
+  });
+
+  it('does not certify a client whose every API request was answered 401 (a token this B2C did not issue): exit 4', async () => {
+    const out = join(work, 'all-401');
+    // A client that brings its own token (DEMO's, say) instead of signing in to the B2C it was given.
+    const client = "fetch(process.env.BaseURIManagementAPI + '/AH/managementapi/Accounts?$top=1&$skip=0', { headers: { accept: 'application/json', 'user-agent': 'own-token/1.0', authorization: 'Bearer eyJhbGciOiJSUzI1NiJ9.e30.c2ln' } }).then((answer) => console.log(answer.status))";
+    const result = await run(['--out', out, '--', process.execPath, '-e', client]);
+    assert.equal(result.status, 4, result.stdout + result.stderr);
+    assert.match(result.stdout, /^G-REX client grade: FAILED: every request to the six G-REX APIs \(1\) was answered 401/);
+    const report = JSON.parse(readFileSync(join(out, 'report.json'), 'utf8'));
+    assert.deepEqual([report.passed, report.apiRequests, report.authenticatedRequests], [false, 1, 0]);
+    assert.match(readFileSync(join(out, 'junit.xml'), 'utf8'), /<failure message="every request to the six G-REX APIs \(1\) was answered 401[^"]*" type="api-traffic">/);
+    assert.equal(readFileSync(join(out, 'client.log'), 'utf8').trim(), '401');
   });
 
   it('kills a client past --timeout and one that exits non-zero is exit 3, graded all the same', async () => {

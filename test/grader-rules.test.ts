@@ -304,4 +304,21 @@ describe('grade: a journal without API traffic', () => {
     assert.match(readFileSync(join(out, 'report.html'), 'utf8'), /<h1>G-REX client grade: <span class="failed">failed<\/span><\/h1>\n<p class="reason">No request reached the six G-REX APIs/);
     assert.match(readFileSync(join(out, 'summary.txt'), 'utf8'), /^G-REX client grade: FAILED: no request reached/);
   });
+
+  it('does not pass a client whose every API request was answered 401 (a token of another tenant, or none): exit 4; one request past authentication passes', async () => {
+    const refused = (at: number) => exchange(at, { status: 401, organization: null, responseHeaders: { 'www-authenticate': 'Bearer error="invalid_token"' } });
+    const [unauthenticated, signedIn] = await Promise.all([
+      grade('all-401', ndjson([refresh(0), refused(1000)])),
+      grade('one-past-401', ndjson([refresh(0), refused(1000), refresh(2000), exchange(3000, { headers: { authorization: `Bearer ${jwt({ oid: 'user-a', exp: (T0 + 7_200_000) / 1000 }, 'new')}` } })])),
+    ]);
+    assert.equal(unauthenticated.status, 4, unauthenticated.stdout + unauthenticated.stderr);
+    assert.deepEqual(unauthenticated.failed, []);
+    assert.match(unauthenticated.stdout, /^G-REX client grade: FAILED: every request to the six G-REX APIs \(1\) was answered 401/);
+    assert.equal(unauthenticated.report.passed, false);
+    assert.deepEqual([unauthenticated.report.apiRequests, unauthenticated.report.authenticatedRequests], [1, 0]);
+    assert.equal(signedIn.status, 0, signedIn.stdout + signedIn.stderr);
+    assert.equal(signedIn.report.passed, true);
+    assert.equal(signedIn.report.reason, undefined);
+    assert.deepEqual([signedIn.report.apiRequests, signedIn.report.authenticatedRequests], [2, 1]);
+  });
 });

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { request as httpRequest } from 'node:http';
+import { createConnection } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -67,6 +68,29 @@ describe('401: every secured operation refuses a request without a valid token (
     }
   });
 
+  it('two Authorization headers are refused, whichever of them holds a good token', async () => {
+    const token = await mock.token('ib-root');
+    const origin = new URL(mock.url);
+    // Node's server keeps the first Authorization header of a request and drops the others: the mock must see both.
+    const send = (authorization: string[]) =>
+      new Promise<{ status: number; challenge: string }>((resolve, reject) => {
+        const request = httpRequest({ host: origin.hostname, port: origin.port, path: '/masterdataapi/IB/masterdataapi/Technologies?$top=1', headers: { accept: 'application/json', 'user-agent': 'test/1.0' } }, (response) => {
+          response.resume();
+          response.on('end', () => resolve({ status: response.statusCode ?? 0, challenge: String(response.headers['www-authenticate'] ?? '') }));
+        });
+        // One header line per value.
+        request.setHeader('authorization', authorization);
+        request.on('error', reject);
+        request.end();
+      });
+    assert.equal((await send([`Bearer ${token}`])).status, 200);
+    for (const pair of [[`Bearer ${token}`, `Bearer ${token}`], [`Bearer ${token}`, 'Bearer x'], ['Bearer x', `Bearer ${token}`]]) {
+      const refused = await send(pair);
+      assert.equal(refused.status, 401, pair.map((value) => value.slice(0, 12)).join(' + '));
+      assert.match(refused.challenge, /2 Authorization headers/);
+    }
+  });
+
   it('a token whose three segments are not strict base64url is refused, though a lenient decoder reads the same signature', async () => {
     const path = '/masterdataapi/IB/masterdataapi/Technologies?$top=1';
     const good = await mock.token('ib-root');
@@ -103,6 +127,8 @@ describe('401: every secured operation refuses a request without a valid token (
       ['no policy', withoutPolicy, /names no policy \(tfp\)/],
       ['scope', { ...good, scp: 'openid' }, /not signed by this issuer/],
       ['user', { ...good, oid: '00000000-0000-4000-8000-000000000000', sub: '00000000-0000-4000-8000-000000000000' }, /not known to G-REX/],
+      ['a payload of null', null as unknown as object, /not signed by this issuer/],
+      ['a payload of a number', 7 as unknown as object, /not signed by this issuer/],
     ] as const) {
       const reply = await mock.request('GET', path, { token: mock.app.tokens.signJwt(claims) });
       assert.equal(reply.status, 401, what);
@@ -360,6 +386,34 @@ describe('the admin API', () => {
     }));
     assert.equal(graded[0].graded, 4);
     assert.deepEqual(graded[0], graded[1]);
+  });
+
+  it('a request line that is no valid URL (absolute-form `http://[x/...`) is journaled, and neither the HAR export nor grade fails on it', async () => {
+    await mock.admin('DELETE', '/__admin/journal');
+    const origin = new URL(mock.url);
+    const path = '/transactionapi/AH/transactionapi/Transfers?lang=fr';
+    // As a client that takes the mock for a forward proxy sends it; Node's parser lets it through, `new URL` throws on it.
+    // A body without Content-Type: the firewall refuses it before routing, so the grader checks it against the contracts itself.
+    const answered = await new Promise<string>((resolve, reject) => {
+      const socket = createConnection(Number(origin.port), origin.hostname);
+      let text = '';
+      socket.on('data', (chunk) => (text += chunk));
+      socket.on('end', () => resolve(text));
+      socket.on('error', reject);
+      socket.write(`POST http://[x${path} HTTP/1.1\r\nHost: ${origin.host}\r\nAccept: application/json\r\nUser-Agent: test/1.0\r\nContent-Length: 2\r\nConnection: close\r\n\r\n{}`);
+    });
+    assert.match(answered, /^HTTP\/1\.1 403 /);
+    const har = await mock.admin('GET', '/__admin/journal?format=har');
+    assert.equal(har.status, 200, har.text);
+    assert.equal(har.json.log.entries[0].request.url, `http://[x${path}`);
+    assert.deepEqual(har.json.log.entries[0].request.queryString, [{ name: 'lang', value: 'fr' }]);
+    const work = mkdtempSync(join(tmpdir(), 'grex-badurl-'));
+    writeFileSync(join(work, 'journal.ndjson'), (await mock.admin('GET', '/__admin/journal')).text);
+    const result = await runCliAsync(['grade', join(work, 'journal.ndjson'), '--out', join(work, 'out'), '--format', 'json']);
+    assert.equal(result.stderr, '');
+    const report = JSON.parse(readFileSync(join(work, 'out', 'report.json'), 'utf8'));
+    assert.equal(report.apiRequests, 1, result.stdout);
+    assert.deepEqual(report.rules.find((rule: { rule: string }) => rule.rule === 'required-headers').evidence.map((finding: { reason: string }) => finding.reason), ['POST /transactionapi/AH/transactionapi/Transfers without content-type']);
   });
 
   it('reset brings back the fixtures', async () => {
