@@ -289,7 +289,7 @@ export class MockApp {
    */
   restore(value: unknown): string[] {
     // Records are kept in the reconstructed contracts' shape, also while G-REX's own documents are served (--contracts).
-    this.checker ??= new StateChecker(this.contracts.reconstructed ?? this.contracts);
+    this.checker ??= new StateChecker(this.contracts.reconstructed ?? this.contracts, new Set(this.tokens.tenants.map((tenant) => tenant.name)));
     const checked = this.checker.check(value);
     if (!checked.ok) return checked.problems;
     this.install(checked.document);

@@ -95,6 +95,18 @@ describe('snapshot and restore', () => {
       ['a registry field misspelt', broken((doc) => (doc.registry.bundle = [])), /^\/registry: unknown field "bundle"/],
       ['a refresh token twice', broken((doc) => doc.b2c.refreshTokens.push({ ...doc.b2c.refreshTokens[0], userId: doc.registry.users[1].userId })), /^\/b2c\/refreshTokens\/\d+: .* appears twice/],
       ['a fair-use caller twice', broken((doc) => doc.fairUse.push(...[0, 1].map(() => ({ caller: 'twice', times: [], seen: 0, limitedUntil: 0, strikes: 0, blockedUntil: 0 })))), /^\/fairUse\/\d+: "twice" appears twice/],
+      ['a bundle of no device', broken((doc) => (doc.registry.bundles[0].gsrn = '643999999999999999')), /^\/registry\/bundles\/0\/gsrn: "643999999999999999" is not a device/],
+      ['a refresh token of a tenant the mock has not', broken((doc) => (doc.b2c.refreshTokens[0].tenant = 'contoso')), /^\/b2c\/refreshTokens\/0\/tenant: "contoso" is not a B2C tenant of the mock/],
+      ['an account that is its own parent', broken((doc) => (doc.registry.accounts[0].parentAccountNumber = doc.registry.accounts[0].accountNumber)), /^\/registry\/accounts\/0\/parentAccountNumber: the account is its own parent/],
+      [
+        'two accounts each the parent of the other',
+        broken((doc) => {
+          const [a, b] = doc.registry.accounts.filter((account: any) => account.organizationId === doc.registry.accounts[0].organizationId);
+          [a.parentAccountNumber, b.parentAccountNumber] = [b.accountNumber, a.accountNumber];
+        }),
+        /^\/registry\/accounts\/\d+\/parentAccountNumber: a cycle of parents \(\d{18} -> \d{18} -> \d{18}\)/,
+      ],
+      ['a transaction whose volume is not its ranges', broken((doc) => (doc.registry.transactions[0].volumeMWh += 1)), /^\/registry\/transactions\/0\/volumeMWh: \d+, but its ranges hold \d+ certificates/],
       ['a next certificate number no id can hold', broken((doc) => (doc.registry.nextCertificate = 1e30)), /^\/registry\/nextCertificate: must be <= 9007199254740991/],
     ];
     assert.ok(second && good.b2c.refreshTokens.length > 0);

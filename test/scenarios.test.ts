@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { SCENARIOS } from '../fixtures/scenarios/index.js';
+import { startMock } from '../mock/server.js';
 import { ROOT, runCliAsync, startCliMock, type StartedMock } from './support/cli.js';
 import { mockClient, type MockClient } from './support/mock.js';
 import { ok } from './support/state.js';
@@ -118,6 +119,19 @@ describe('mock --scenario', () => {
     const done = await client.read('eolien-trader', path);
     assert.equal(done.status, 'Completed', JSON.stringify(done));
     assert.equal((await client.read('volta-trader', `/transactionapi/AH/transactionapi/Transactions/${done.transactionId}`)).type, 'Transfer');
+  });
+
+  it("each scenario's snapshot passes restore's checks: the situations are consistent documents", async () => {
+    for (const { name } of SCENARIOS) {
+      const running = await startMock({ port: 0, host: '127.0.0.1', scenario: name });
+      try {
+        const client = mockClient(running.url);
+        const restored = await client.admin('POST', '/__admin/restore', ok(await client.admin('POST', '/__admin/snapshot')));
+        assert.equal(restored.status, 200, `${name}: ${restored.text}`);
+      } finally {
+        await running.close();
+      }
+    }
   });
 
   it('a snapshot file is a scenario; an unknown name or a refused file stops the start with exit 2', async () => {
