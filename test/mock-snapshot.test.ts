@@ -75,6 +75,9 @@ describe('snapshot and restore', () => {
     const [first, second] = good.registry.bundles;
     const cases: [string, unknown, RegExp][] = [
       ['not JSON', '{"format": "grex-harness-state", ', /not valid JSON/],
+      ['an empty body', '', /^the body is empty: send a state document \(what POST \/__admin\/snapshot answers\)$/],
+      ['no body at all', undefined, /^the body is empty/],
+      ['a body of blanks', ' \n', /^the body is empty/],
       ['an array', [good], /a JSON object/],
       ['another format', broken((doc) => (doc.format = 'wiremock-mappings')), /^\/format: must be "grex-harness-state"/],
       ['another version', broken((doc) => (doc.version = 2)), /reads state format version 1; the document is version 2/],
@@ -122,6 +125,35 @@ describe('snapshot and restore', () => {
     }
     // The same document, unbroken, is taken: the refusals were the breakage's.
     assert.equal((await mock.admin('POST', '/__admin/restore', good)).status, 200);
+  });
+
+  it('a known admin path asked with another method answers 405 with Allow (GET /__admin/snapshot too); an unknown one 404', async () => {
+    for (const [method, path, allow] of [
+      ['GET', '/__admin/snapshot', 'POST'],
+      ['GET', '/__admin/restore', 'POST'],
+      ['PUT', '/__admin/snapshot/', 'POST'],
+      ['DELETE', '/__admin/clock', 'GET, POST'],
+      ['POST', '/__admin/journal', 'GET, DELETE'],
+    ]) {
+      const reply = await mock.admin(method, path);
+      assert.equal(reply.status, 405, `${method} ${path}: ${reply.text}`);
+      assert.equal(reply.headers.get('allow'), allow);
+      assert.match(reply.json.error, new RegExp(`^${path.replace(/\/$/, '')} takes ${allow.replace(', ', ' or ')}, not ${method}$`));
+    }
+    const unknown = await mock.admin('GET', '/__admin/snapshots');
+    assert.equal(unknown.status, 404);
+    assert.match(unknown.json.error, /^no admin resource GET \/__admin\/snapshots; see /);
+  });
+
+  it("a body over the admin API's limit (256 MiB) is refused in restore's envelope: error and problems, nothing changed", async () => {
+    const before = withoutClock(await snapshot());
+    const chunk = Buffer.alloc(1024 * 1024, 0x20);
+    let sent = 0;
+    const body = new ReadableStream({ pull: (controller) => (sent++ < 257 ? controller.enqueue(chunk) : controller.close()) });
+    const reply = await fetch(`${mock.url}/__admin/restore`, { method: 'POST', body, duplex: 'half', headers: { 'content-type': 'application/json' } } as RequestInit);
+    assert.equal(reply.status, 413);
+    assert.deepEqual(await reply.json(), { error: 'the document was refused; nothing changed', problems: ["the body is over 256 MiB, the admin API's limit"] });
+    assert.deepEqual(withoutClock(await snapshot()), before);
   });
 
   it("a mock serving G-REX's own documents (--contracts) takes its own snapshot back, and still refuses a broken one", async () => {
