@@ -39,11 +39,20 @@ export async function applyScenario(app: MockApp, name: string): Promise<string[
 }
 
 function restoreFile(app: MockApp, file: string): string[] {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    throw new ScenarioError(`${file}: ${code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'a directory, not a snapshot file' : (error as Error).message}`);
+  }
+  if (text.trim() === '') throw new ScenarioError(`${file} is empty: a scenario file is a snapshot (grex-harness snapshot save FILE)`);
   let document: unknown;
   try {
-    document = JSON.parse(readFileSync(file, 'utf8'));
+    document = JSON.parse(text);
   } catch (error) {
-    throw new ScenarioError(`${file}: ${(error as Error).message}`);
+    // The parser quotes the text around the fault, new lines included: kept on one line.
+    throw new ScenarioError(`${file} is not JSON (${(error as Error).message.replace(/\r?\n/g, '\\n')}): a scenario file is a snapshot (grex-harness snapshot save FILE)`);
   }
   const problems = app.restore(document);
   if (problems.length) throw new ScenarioError(`${file} is not a state the mock can start from:\n  ${problems.join('\n  ')}`);

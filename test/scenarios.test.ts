@@ -152,6 +152,21 @@ describe('mock --scenario', () => {
     const refused = await runCliAsync(['mock', '--port', '0', '--scenario', bad]);
     assert.equal(refused.status, 2);
     assert.match(refused.stderr, /bad\.json is not a state the mock can start from:\n {2}\(root\): must have required property 'clock'/);
+    // A file that is not JSON (the parser quotes it, new lines and all), or empty, or missing: one line naming it.
+    const notJson = join(scratch, 'notes.json');
+    writeFileSync(notJson, 'locked\nno\n');
+    const empty = join(scratch, 'empty.json');
+    writeFileSync(empty, '');
+    for (const [path, expected] of [
+      [notJson, /^grex-harness mock: .*notes\.json is not JSON \(Unexpected token .*\): a scenario file is a snapshot \(grex-harness snapshot save FILE\)\n$/],
+      [empty, /^grex-harness mock: .*empty\.json is empty: a scenario file is a snapshot/],
+      [join(scratch, 'missing.json'), /^grex-harness mock: .*missing\.json: no such file\n$/],
+    ] as [string, RegExp][]) {
+      const result = await runCliAsync(['mock', '--port', '0', '--scenario', path]);
+      assert.equal(result.status, 2, result.stderr);
+      assert.match(result.stderr, expected);
+      assert.equal(result.stderr.split('\n').length, 2, `one line: ${result.stderr}`);
+    }
     const off = await runCliAsync(['mock', '--port', '0', '--scenario', 'fair-use-edge', '--fair-use', 'off']);
     assert.equal(off.status, 2);
     assert.match(off.stderr, /fair-use-edge needs fair use on: drop --fair-use off/);
