@@ -22,7 +22,7 @@ export async function applyScenario(app: MockApp, name: string): Promise<string[
   const server = createServer({ requireHostHeader: false }, app.listener);
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   try {
-    const api = scenarioApi(`http://127.0.0.1:${(server.address() as AddressInfo).port}`);
+    const api = scenarioApi(app, `http://127.0.0.1:${(server.address() as AddressInfo).port}`);
     const lines = await app.journal.unspilled(() => scenario.apply(api));
     return [`Scenario ${scenario.name}: ${scenario.summary}`, ...lines.map((line) => `  ${line}`)];
   } finally {
@@ -59,7 +59,7 @@ function restoreFile(app: MockApp, file: string): string[] {
   return [`Scenario ${file}: the state of the snapshot, its clock at ${app.clock.iso()}`];
 }
 
-function scenarioApi(origin: string): ScenarioApi {
+function scenarioApi(app: MockApp, origin: string): ScenarioApi {
   const send = async (method: string, path: string, body: unknown, token?: string): Promise<ScenarioReply> => {
     const headers: Record<string, string> = { accept: 'application/json', 'user-agent': 'grex-harness scenario' };
     if (token) headers.authorization = `Bearer ${token}`;
@@ -78,6 +78,7 @@ function scenarioApi(origin: string): ScenarioApi {
   return {
     as,
     admin: (method, path, body) => send(method, path, body),
+    account: (accountNumber) => app.registry.accounts.get(accountNumber),
     async ok(user, method, path, body) {
       const reply = await as(user, method, path, body);
       if (reply.status >= 300) throw new ScenarioError(`${method} ${path} as ${user} answered ${reply.status}: ${JSON.stringify(reply.json)}`);

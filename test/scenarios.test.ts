@@ -6,6 +6,7 @@ import { after, describe, it } from 'node:test';
 import { SCENARIOS } from '../fixtures/scenarios/index.js';
 import { startMock } from '../mock/server.js';
 import { ROOT, runCliAsync, startCliMock, type StartedMock } from './support/cli.js';
+import { writeDemoContracts } from './support/demo-contracts.js';
 import { mockClient, type MockClient } from './support/mock.js';
 import { ok } from './support/state.js';
 
@@ -90,6 +91,16 @@ describe('mock --scenario', () => {
     const again = await scenario('locked-account', ['--state', file]);
     assert.match(again.mock.banner, /--scenario locked-account not applied: the state file already holds a state/);
     assert.equal((await eolienAccount(again.client, accountNumber)).isLocked, true);
+  });
+
+  it("locked-account on a mock serving G-REX's own documents (--contracts, the account's name renamed): the banner names the account", async () => {
+    const published = join(scratch, 'published');
+    writeDemoContracts(published);
+    const { mock, client } = await scenario('locked-account', ['--contracts', published]);
+    const [, accountNumber, name] = /account (\d{18}) \("([^"]*)"\)/.exec(mock.banner) as RegExpExecArray;
+    const served = await eolienAccount(client, accountNumber);
+    assert.equal(served.isLocked, true);
+    assert.equal(name, served.accountName, 'the name G-REX\'s document calls accountName');
   });
 
   it('pending-export: Pending with Reserved certificates, Completed and Exported five minutes later on the clock', async () => {
