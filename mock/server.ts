@@ -58,7 +58,8 @@ export async function startMock(options: MockOptions): Promise<RunningMock> {
       const origin: StateOrigin = { profile: settings.profile, seed: settings.seed ?? DEFAULT_SEED };
       app.persist(opened.store, origin, !loaded, onStateFailure ?? stopOnStateFailure);
       if (loaded && config.clockStart !== undefined) app.clock.set(config.clockStart);
-      notes.push(loaded ? `State: continuing from ${stateFile} (${settings.profile} profile), clock at ${app.clock.iso()}` : `State: kept in ${stateFile} (new)`);
+      const clockNote = config.clockStart !== undefined ? ' (set by --clock)' : '';
+      notes.push(loaded ? `State: continuing from ${stateFile} (${settings.profile} profile), clock at ${app.clock.iso()}${clockNote}` : `State: kept in ${stateFile} (new)`);
       if (loaded && scenario) notes.push(`  --scenario ${scenario} not applied: the state file already holds a state (a new file starts from the scenario)`);
     }
     configure?.(app);

@@ -250,6 +250,26 @@ describe('mock --state FILE', () => {
     await restarted.stop();
   });
 
+  it('--clock T on a file that holds a state moves the continued clock to T (the banner says so); without --clock the clock continues', async () => {
+    const file = join(scratch, 'clock.db');
+    const first = await start(file);
+    const { issuing } = await eolienAndVolta(first.client);
+    const opened = ok(await first.client.as('eolien-root', 'POST', '/managementapi/AH/managementapi/Accounts', { body: { name: 'Kept across --clock', standardAssociation: issuing.standardAssociation } }));
+    const accountNumber = (/\d{18}/.exec(opened.responseMessage) as RegExpExecArray)[0];
+    await first.stop();
+
+    const moved = await start(file, ['--clock', '2027-03-01T09:00:00Z']);
+    assert.match(moved.banner, /State: continuing from .*clock\.db \(default profile\), clock at 2027-03-01T09:00:\d\d(\.\d+)?Z \(set by --clock\)/);
+    assert.match(ok(await moved.client.admin('GET', '/__admin/clock')).now, /^2027-03-01T09:0/);
+    assert.equal((await moved.client.read('eolien-root', `/managementapi/AH/managementapi/Accounts/${accountNumber}`)).name, 'Kept across --clock');
+    await moved.stop();
+
+    const continued = await start(file);
+    assert.doesNotMatch(continued.banner, /set by --clock/);
+    assert.match(ok(await continued.client.admin('GET', '/__admin/clock')).now, /^2027-03-01T09:0/, 'the clock continues from the file');
+    await continued.stop();
+  });
+
   it('refuses a file it cannot continue from, with one line and exit 2, and reads nothing of it', async () => {
     const file = join(scratch, 'refusals.db');
     const mock = await start(file);
