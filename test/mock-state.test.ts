@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { once } from 'node:events';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
@@ -268,6 +269,28 @@ describe('mock --state FILE', () => {
     assert.doesNotMatch(continued.banner, /set by --clock/);
     assert.match(ok(await continued.client.admin('GET', '/__admin/clock')).now, /^2027-03-01T09:0/, 'the clock continues from the file');
     await continued.stop();
+  });
+
+  it('a start that cannot listen (the port is taken) exits 1 and leaves no new state file; an existing one stays', async () => {
+    const taken = createServer();
+    await new Promise<void>((resolve) => taken.listen(0, '127.0.0.1', resolve));
+    const port = String((taken.address() as AddressInfo).port);
+    try {
+      const file = join(scratch, 'never-listened.db');
+      for (const extra of [[], ['--scenario', 'locked-account']]) {
+        const result = await runCliAsync(['mock', '--port', port, '--state', file, ...extra]);
+        assert.equal(result.status, 1, result.stderr);
+        assert.match(result.stderr, /EADDRINUSE/);
+        for (const suffix of ['', '-wal', '-shm']) assert.equal(existsSync(`${file}${suffix}`), false, `no ${file}${suffix} left behind (${extra.join(' ')})`);
+      }
+      const kept = join(scratch, 'kept-when-taken.db');
+      await (await start(kept)).stop();
+      const result = await runCliAsync(['mock', '--port', port, '--state', kept]);
+      assert.equal(result.status, 1, result.stderr);
+      assert.ok(existsSync(kept), 'a file that held a state is kept');
+    } finally {
+      taken.close();
+    }
   });
 
   it('refuses a file it cannot continue from, with one line and exit 2, and reads nothing of it', async () => {
