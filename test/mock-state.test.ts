@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { once } from 'node:events';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -290,6 +290,42 @@ describe('mock --state FILE', () => {
       assert.ok(existsSync(kept), 'a file that held a state is kept');
     } finally {
       taken.close();
+    }
+  });
+
+  it('a state file or directory it cannot write is refused in one line naming the file and the cause (exit 2)', async () => {
+    // Permissions do not bind root: run as nobody then.
+    const as = process.getuid?.() === 0 ? { uid: 65534, gid: 65534 } : {};
+    const shared = mkdtempSync(join(tmpdir(), 'grex-state-modes-'));
+    const open = join(shared, 'open');
+    const closed = join(shared, 'closed');
+    try {
+      mkdirSync(open);
+      mkdirSync(closed);
+      const readOnly = join(open, 'read-only.db');
+      await (await start(readOnly)).stop();
+      chmodSync(readOnly, 0o444);
+      const inClosed = join(closed, 'in-closed.db');
+      writeFileSync(inClosed, readFileSync(readOnly));
+      chmodSync(inClosed, 0o666);
+      for (const [directory, mode] of [[shared, 0o755], [open, 0o777], [closed, 0o555]] as [string, number][]) chmodSync(directory, mode);
+      for (const [path, expected] of [
+        [readOnly, /^grex-harness mock: .*read-only\.db is not writable \(permission denied\): the mock writes every change to its state file; make it writable, or use another --state file\n$/],
+        [inClosed, /^grex-harness mock: .*in-closed\.db: its directory .*closed is not writable \(permission denied\): the state file and its write-ahead log are written there/],
+        [join(closed, 'new.db'), /^grex-harness mock: .*new\.db: its directory .*closed is not writable \(permission denied\)/],
+        [join(shared, 'missing', 'new.db'), /^grex-harness mock: .*new\.db: no such directory .*missing\n$/],
+      ] as [string, RegExp][]) {
+        const before = existsSync(path) ? readFileSync(path) : undefined;
+        const result = await runCliAsync(['mock', '--port', '0', '--state', path], as);
+        assert.equal(result.status, 2, result.stderr);
+        assert.match(result.stderr, expected);
+        assert.equal(result.stderr.split('\n').length, 2, `one line: ${result.stderr}`);
+        if (before) assert.ok(readFileSync(path).equals(before), `${path} is left as it was`);
+        else assert.equal(existsSync(path), false);
+      }
+    } finally {
+      for (const directory of [shared, open, closed]) if (existsSync(directory)) chmodSync(directory, 0o755);
+      rmSync(shared, { recursive: true, force: true });
     }
   });
 
