@@ -42,7 +42,7 @@ const MOCK_FLAGS = {
   ),
   clock: flag.text(
     'T',
-    'start the clock at T (ISO-8601) or "now"; by default\nat the fixtures\' epoch, 2026-11-02T08:00:00Z.\nUse "now" when a client library checks token\ntimes against the machine\'s clock',
+    'start the clock at T (ISO-8601) or "now"; by default\nat the fixtures\' epoch, 2026-11-02T08:00:00Z.\nUse "now" when a client library checks token\ntimes against the machine\'s clock. With --state\non a file that holds a state, the clock moves\nto T (what is due by then runs); without\n--clock it continues from the file',
   ),
   firewall: flag.choice(
     'P',

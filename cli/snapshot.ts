@@ -112,7 +112,8 @@ async function load(base: URL, file: string): Promise<number> {
   } catch {
     return fail(`${base.origin} answered ${answer.status} to POST /__admin/restore: ${answer.text.slice(0, 300)}`);
   }
-  if (answer.status === 400 && body.problems) return fail(`${base.origin} refused ${file}; its state is unchanged:\n  ${body.problems.join('\n  ')}`, 1);
+  // 400 (malformed or inconsistent) and 413 (over the admin API's limit) list their problems; the state is unchanged either way.
+  if ((answer.status === 400 || answer.status === 413) && Array.isArray(body.problems)) return fail(`${base.origin} refused ${file}; its state is unchanged:\n  ${body.problems.join('\n  ')}`, 1);
   if (answer.status !== 200) return fail(`${base.origin} answered ${answer.status} to POST /__admin/restore: ${body.error ?? answer.text.slice(0, 300)}`);
   process.stdout.write(`${base.origin}: state replaced by ${file}, clock at ${body.now}\n`);
   return 0;

@@ -21,6 +21,39 @@ function readJson(body: Buffer | null): { ok: true; value: Record<string, unknow
   }
 }
 
+/** Every admin route, `METHOD /path`: a known path asked with another method answers 405 with `Allow`, as the G-REX routes do. */
+const ADMIN_ROUTES = [
+  'GET /__admin',
+  'GET /__admin/health',
+  'POST /__admin/token',
+  'POST /__admin/refresh-token',
+  'GET /__admin/clock',
+  'POST /__admin/clock',
+  'POST /__admin/reset',
+  'POST /__admin/snapshot',
+  'POST /__admin/restore',
+  'GET /__admin/journal',
+  'DELETE /__admin/journal',
+  'GET /__admin/state',
+  'GET /__admin/mfa',
+  'GET /__admin/b2c',
+  'POST /__admin/b2c',
+  'GET /__admin/firewall',
+  'POST /__admin/firewall',
+  'GET /__admin/fairuse',
+  'POST /__admin/fairuse',
+  'GET /__admin/faults',
+  'POST /__admin/faults',
+  'DELETE /__admin/faults',
+  'GET /__admin/users',
+];
+
+/** The methods a known admin path takes (none for an unknown path). */
+export function adminMethods(pathname: string): string[] {
+  const path = pathname.replace(/\/+$/, '');
+  return ADMIN_ROUTES.filter((route) => route.slice(route.indexOf(' ') + 1) === path).map((route) => route.slice(0, route.indexOf(' ')));
+}
+
 /**
  * The admin API, off the G-REX paths and never rate-limited: tokens for
  * fixture users, the clock, reset, the journal and a summary of the state.
@@ -93,9 +126,18 @@ export function handleAdmin(app: MockApp, method: string, pathname: string, quer
           status: user.status,
         })),
       };
-    default:
+    default: {
+      const allowed = adminMethods(pathname);
+      if (allowed.length) return { status: 405, headers: { allow: allowed.join(', ') }, body: { error: `${pathname.replace(/\/+$/, '')} takes ${allowed.join(' or ')}, not ${method}` } };
       return problem(404, `no admin resource ${route}; see GET /__admin/health, POST /__admin/token, POST /__admin/refresh-token, GET /__admin/mfa, GET|POST /__admin/b2c, GET|POST /__admin/firewall, GET|POST /__admin/fairuse, GET|POST /__admin/clock, POST /__admin/reset, POST /__admin/snapshot, POST /__admin/restore, GET|DELETE /__admin/journal, GET /__admin/state, GET /__admin/users, GET /__admin/mfa?user=, GET|POST|DELETE /__admin/faults (test only)`);
+    }
   }
+}
+
+/** A body over the admin API's limit (`limit` bytes), answered in the envelope of the route's other refusals. */
+export function adminBodyTooLarge(pathname: string, limit: number): Outcome {
+  const message = `the body is over ${limit / 1024 / 1024} MiB, the admin API's limit`;
+  return pathname.replace(/\/+$/, '') === '/__admin/restore' ? restoreRefused(413, [message]) : problem(413, message);
 }
 
 /** A whole-state replacement; when the state file cannot take it, nothing is replaced (500). */
@@ -108,16 +150,24 @@ function replaced(replace: () => void, body: object | (() => object)): Outcome {
   return { status: 200, body: typeof body === 'function' ? body() : body };
 }
 
+const REFUSED = 'the document was refused; nothing changed';
+
+/** A refusal of POST /__admin/restore: the state is unchanged, and the problems say why (each with its place in the document, when it has one). */
+export const restoreRefused = (status: number, problems: string[]): Outcome => ({ status, body: { error: REFUSED, problems } });
+
 /** A snapshot document (POST /__admin/snapshot's answer) replaces the whole state, or is refused with its problems and changes nothing. */
 function restore(app: MockApp, body: Buffer | null): Outcome {
-  const parsed = readJson(body);
-  if (!parsed.ok) return { ...parsed.outcome, body: { error: 'the document was refused; nothing changed', problems: [(parsed.outcome.body as { error: string }).error] } };
+  const parsed = body && body.length > 0 ? readJson(body) : undefined;
+  if (!parsed || (!parsed.ok && body?.toString('utf8').trim() === '')) {
+    return restoreRefused(400, ['the body is empty: send a state document (what POST /__admin/snapshot answers)']);
+  }
+  if (!parsed.ok) return restoreRefused(parsed.outcome.status, [(parsed.outcome.body as { error: string }).error]);
   let problems: string[] = [];
   const outcome = replaced(
     () => (problems = app.restore(parsed.value)),
     () => ({ restored: true, now: app.clock.iso(), ...counts(app) }),
   );
-  return problems.length ? { status: 400, body: { error: 'the document was refused; nothing changed', problems } } : outcome;
+  return problems.length ? restoreRefused(400, problems) : outcome;
 }
 
 function counts(app: MockApp): object {

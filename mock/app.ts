@@ -24,7 +24,7 @@ import { Journal, originOf, type Decision, type Exchange } from './journal.js';
 import { Codes, type Outcome } from './outcome.js';
 import { B2C_PATH, Router, WRITE_METHODS, type Route } from './router.js';
 import { RequestValidator } from './validation.js';
-import { handleAdmin } from './admin.js';
+import { adminBodyTooLarge, handleAdmin } from './admin.js';
 import { preferredMediaType } from './negotiation.js';
 import { toContractNames, toServedNames } from './renames.js';
 import { sampleOf } from './sample.js';
@@ -297,7 +297,7 @@ export class MockApp {
    */
   restore(value: unknown): string[] {
     // Records are kept in the reconstructed contracts' shape, also while G-REX's own documents are served (--contracts).
-    this.checker ??= new StateChecker(this.contracts.reconstructed ?? this.contracts);
+    this.checker ??= new StateChecker(this.contracts.reconstructed ?? this.contracts, new Set(this.tokens.tenants.map((tenant) => tenant.name)));
     const checked = this.checker.check(value);
     if (!checked.ok) return checked.problems;
     this.install(checked.document);
@@ -443,7 +443,7 @@ export class MockApp {
     }
     if (pathname.startsWith('/__admin')) {
       const outcome = tooLarge
-        ? { status: 413, body: { error: `the body is over ${ADMIN_MAX_BODY_BYTES / 1024 / 1024} MiB, the admin API's limit` } }
+        ? adminBodyTooLarge(pathname, ADMIN_MAX_BODY_BYTES)
         : handleAdmin(this, req.method ?? 'GET', pathname, new URLSearchParams(mark < 0 ? '' : url.slice(mark + 1)), body, originOf(req));
       this.answer(req, res, outcome);
       return;

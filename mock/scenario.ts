@@ -22,7 +22,7 @@ export async function applyScenario(app: MockApp, name: string): Promise<string[
   const server = createServer({ requireHostHeader: false }, app.listener);
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   try {
-    const api = scenarioApi(`http://127.0.0.1:${(server.address() as AddressInfo).port}`);
+    const api = scenarioApi(app, `http://127.0.0.1:${(server.address() as AddressInfo).port}`);
     const lines = await app.journal.unspilled(() => scenario.apply(api));
     return [`Scenario ${scenario.name}: ${scenario.summary}`, ...lines.map((line) => `  ${line}`)];
   } finally {
@@ -39,18 +39,27 @@ export async function applyScenario(app: MockApp, name: string): Promise<string[
 }
 
 function restoreFile(app: MockApp, file: string): string[] {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    throw new ScenarioError(`${file}: ${code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'a directory, not a snapshot file' : (error as Error).message}`);
+  }
+  if (text.trim() === '') throw new ScenarioError(`${file} is empty: a scenario file is a snapshot (grex-harness snapshot save FILE)`);
   let document: unknown;
   try {
-    document = JSON.parse(readFileSync(file, 'utf8'));
+    document = JSON.parse(text);
   } catch (error) {
-    throw new ScenarioError(`${file}: ${(error as Error).message}`);
+    // The parser quotes the text around the fault, new lines included: kept on one line.
+    throw new ScenarioError(`${file} is not JSON (${(error as Error).message.replace(/\r?\n/g, '\\n')}): a scenario file is a snapshot (grex-harness snapshot save FILE)`);
   }
   const problems = app.restore(document);
   if (problems.length) throw new ScenarioError(`${file} is not a state the mock can start from:\n  ${problems.join('\n  ')}`);
   return [`Scenario ${file}: the state of the snapshot, its clock at ${app.clock.iso()}`];
 }
 
-function scenarioApi(origin: string): ScenarioApi {
+function scenarioApi(app: MockApp, origin: string): ScenarioApi {
   const send = async (method: string, path: string, body: unknown, token?: string): Promise<ScenarioReply> => {
     const headers: Record<string, string> = { accept: 'application/json', 'user-agent': 'grex-harness scenario' };
     if (token) headers.authorization = `Bearer ${token}`;
@@ -69,6 +78,7 @@ function scenarioApi(origin: string): ScenarioApi {
   return {
     as,
     admin: (method, path, body) => send(method, path, body),
+    account: (accountNumber) => app.registry.accounts.get(accountNumber),
     async ok(user, method, path, body) {
       const reply = await as(user, method, path, body);
       if (reply.status >= 300) throw new ScenarioError(`${method} ${path} as ${user} answered ${reply.status}: ${JSON.stringify(reply.json)}`);

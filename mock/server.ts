@@ -58,15 +58,14 @@ export async function startMock(options: MockOptions): Promise<RunningMock> {
       const origin: StateOrigin = { profile: settings.profile, seed: settings.seed ?? DEFAULT_SEED };
       app.persist(opened.store, origin, !loaded, onStateFailure ?? stopOnStateFailure);
       if (loaded && config.clockStart !== undefined) app.clock.set(config.clockStart);
-      notes.push(loaded ? `State: continuing from ${stateFile} (${settings.profile} profile), clock at ${app.clock.iso()}` : `State: kept in ${stateFile} (new)`);
+      const clockNote = config.clockStart !== undefined ? ' (set by --clock)' : '';
+      notes.push(loaded ? `State: continuing from ${stateFile} (${settings.profile} profile), clock at ${app.clock.iso()}${clockNote}` : `State: kept in ${stateFile} (new)`);
       if (loaded && scenario) notes.push(`  --scenario ${scenario} not applied: the state file already holds a state (a new file starts from the scenario)`);
     }
     configure?.(app);
     if (scenario && !loaded) notes.push(...(await applyScenario(app, scenario)));
   } catch (error) {
-    opened?.store.close();
-    // A file this start created holds nothing to continue from: leave none behind.
-    if (opened && !opened.loaded) for (const suffix of ['', '-wal', '-shm']) rmSync(`${stateFile}${suffix}`, { force: true });
+    abandon(opened, stateFile);
     throw error;
   }
   const certificates = tls ? await hostsModeCertificates() : undefined;
@@ -75,10 +74,18 @@ export async function startMock(options: MockOptions): Promise<RunningMock> {
   const server: Server = certificates ? createTlsServer({ key: certificates.key, cert: certificates.cert, ...settings }, app.listener) : createServer(settings, app.listener);
   answerOversizedHeads(server, app);
   server.keepAliveTimeout = 5000;
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(port, host, () => resolve());
-  });
+  try {
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(port, host, () => resolve());
+    });
+  } catch (error) {
+    // The port is taken (or not ours to take): a start that never listened leaves no new state file either.
+    app.closeState();
+    await app.journal.close();
+    abandon(opened, stateFile);
+    throw error;
+  }
   const address = server.address() as AddressInfo;
   const shown = address.family === 'IPv6' ? `[${address.address}]` : address.address;
   const scheme = certificates ? 'https' : 'http';
@@ -96,6 +103,13 @@ export async function startMock(options: MockOptions): Promise<RunningMock> {
       await app.journal.close();
     },
   };
+}
+
+/** A start that fails: the state file is closed, and one this start created (it holds nothing to continue from) is removed. */
+function abandon(opened: ReturnType<typeof StateStore.open> | undefined, stateFile: string | undefined): void {
+  if (!opened) return;
+  opened.store.close();
+  if (!opened.loaded) for (const suffix of ['', '-wal', '-shm']) rmSync(`${stateFile}${suffix}`, { force: true });
 }
 
 /** A state file goes back to the fixtures it grew from on reset: other fixtures asked for by name are a mistake, said at once. */

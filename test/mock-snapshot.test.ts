@@ -75,6 +75,9 @@ describe('snapshot and restore', () => {
     const [first, second] = good.registry.bundles;
     const cases: [string, unknown, RegExp][] = [
       ['not JSON', '{"format": "grex-harness-state", ', /not valid JSON/],
+      ['an empty body', '', /^the body is empty: send a state document \(what POST \/__admin\/snapshot answers\)$/],
+      ['no body at all', undefined, /^the body is empty/],
+      ['a body of blanks', ' \n', /^the body is empty/],
       ['an array', [good], /a JSON object/],
       ['another format', broken((doc) => (doc.format = 'wiremock-mappings')), /^\/format: must be "grex-harness-state"/],
       ['another version', broken((doc) => (doc.version = 2)), /reads state format version 1; the document is version 2/],
@@ -95,6 +98,18 @@ describe('snapshot and restore', () => {
       ['a registry field misspelt', broken((doc) => (doc.registry.bundle = [])), /^\/registry: unknown field "bundle"/],
       ['a refresh token twice', broken((doc) => doc.b2c.refreshTokens.push({ ...doc.b2c.refreshTokens[0], userId: doc.registry.users[1].userId })), /^\/b2c\/refreshTokens\/\d+: .* appears twice/],
       ['a fair-use caller twice', broken((doc) => doc.fairUse.push(...[0, 1].map(() => ({ caller: 'twice', times: [], seen: 0, limitedUntil: 0, strikes: 0, blockedUntil: 0 })))), /^\/fairUse\/\d+: "twice" appears twice/],
+      ['a bundle of no device', broken((doc) => (doc.registry.bundles[0].gsrn = '643999999999999999')), /^\/registry\/bundles\/0\/gsrn: "643999999999999999" is not a device/],
+      ['a refresh token of a tenant the mock has not', broken((doc) => (doc.b2c.refreshTokens[0].tenant = 'contoso')), /^\/b2c\/refreshTokens\/0\/tenant: "contoso" is not a B2C tenant of the mock/],
+      ['an account that is its own parent', broken((doc) => (doc.registry.accounts[0].parentAccountNumber = doc.registry.accounts[0].accountNumber)), /^\/registry\/accounts\/0\/parentAccountNumber: the account is its own parent/],
+      [
+        'two accounts each the parent of the other',
+        broken((doc) => {
+          const [a, b] = doc.registry.accounts.filter((account: any) => account.organizationId === doc.registry.accounts[0].organizationId);
+          [a.parentAccountNumber, b.parentAccountNumber] = [b.accountNumber, a.accountNumber];
+        }),
+        /^\/registry\/accounts\/\d+\/parentAccountNumber: a cycle of parents \(\d{18} -> \d{18} -> \d{18}\)/,
+      ],
+      ['a transaction whose volume is not its ranges', broken((doc) => (doc.registry.transactions[0].volumeMWh += 1)), /^\/registry\/transactions\/0\/volumeMWh: \d+, but its ranges hold \d+ certificates/],
       ['a next certificate number no id can hold', broken((doc) => (doc.registry.nextCertificate = 1e30)), /^\/registry\/nextCertificate: must be <= 9007199254740991/],
     ];
     assert.ok(second && good.b2c.refreshTokens.length > 0);
@@ -110,6 +125,35 @@ describe('snapshot and restore', () => {
     }
     // The same document, unbroken, is taken: the refusals were the breakage's.
     assert.equal((await mock.admin('POST', '/__admin/restore', good)).status, 200);
+  });
+
+  it('a known admin path asked with another method answers 405 with Allow (GET /__admin/snapshot too); an unknown one 404', async () => {
+    for (const [method, path, allow] of [
+      ['GET', '/__admin/snapshot', 'POST'],
+      ['GET', '/__admin/restore', 'POST'],
+      ['PUT', '/__admin/snapshot/', 'POST'],
+      ['DELETE', '/__admin/clock', 'GET, POST'],
+      ['POST', '/__admin/journal', 'GET, DELETE'],
+    ]) {
+      const reply = await mock.admin(method, path);
+      assert.equal(reply.status, 405, `${method} ${path}: ${reply.text}`);
+      assert.equal(reply.headers.get('allow'), allow);
+      assert.match(reply.json.error, new RegExp(`^${path.replace(/\/$/, '')} takes ${allow.replace(', ', ' or ')}, not ${method}$`));
+    }
+    const unknown = await mock.admin('GET', '/__admin/snapshots');
+    assert.equal(unknown.status, 404);
+    assert.match(unknown.json.error, /^no admin resource GET \/__admin\/snapshots; see /);
+  });
+
+  it("a body over the admin API's limit (256 MiB) is refused in restore's envelope: error and problems, nothing changed", async () => {
+    const before = withoutClock(await snapshot());
+    const chunk = Buffer.alloc(1024 * 1024, 0x20);
+    let sent = 0;
+    const body = new ReadableStream({ pull: (controller) => (sent++ < 257 ? controller.enqueue(chunk) : controller.close()) });
+    const reply = await fetch(`${mock.url}/__admin/restore`, { method: 'POST', body, duplex: 'half', headers: { 'content-type': 'application/json' } } as RequestInit);
+    assert.equal(reply.status, 413);
+    assert.deepEqual(await reply.json(), { error: 'the document was refused; nothing changed', problems: ["the body is over 256 MiB, the admin API's limit"] });
+    assert.deepEqual(withoutClock(await snapshot()), before);
   });
 
   it("a mock serving G-REX's own documents (--contracts) takes its own snapshot back, and still refuses a broken one", async () => {

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { once } from 'node:events';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
@@ -248,6 +249,84 @@ describe('mock --state FILE', () => {
     assert.ok(bySerial.size >= answered.size);
     await checkInvariants(client.readAll);
     await restarted.stop();
+  });
+
+  it('--clock T on a file that holds a state moves the continued clock to T (the banner says so); without --clock the clock continues', async () => {
+    const file = join(scratch, 'clock.db');
+    const first = await start(file);
+    const { issuing } = await eolienAndVolta(first.client);
+    const opened = ok(await first.client.as('eolien-root', 'POST', '/managementapi/AH/managementapi/Accounts', { body: { name: 'Kept across --clock', standardAssociation: issuing.standardAssociation } }));
+    const accountNumber = (/\d{18}/.exec(opened.responseMessage) as RegExpExecArray)[0];
+    await first.stop();
+
+    const moved = await start(file, ['--clock', '2027-03-01T09:00:00Z']);
+    assert.match(moved.banner, /State: continuing from .*clock\.db \(default profile\), clock at 2027-03-01T09:00:\d\d(\.\d+)?Z \(set by --clock\)/);
+    assert.match(ok(await moved.client.admin('GET', '/__admin/clock')).now, /^2027-03-01T09:0/);
+    assert.equal((await moved.client.read('eolien-root', `/managementapi/AH/managementapi/Accounts/${accountNumber}`)).name, 'Kept across --clock');
+    await moved.stop();
+
+    const continued = await start(file);
+    assert.doesNotMatch(continued.banner, /set by --clock/);
+    assert.match(ok(await continued.client.admin('GET', '/__admin/clock')).now, /^2027-03-01T09:0/, 'the clock continues from the file');
+    await continued.stop();
+  });
+
+  it('a start that cannot listen (the port is taken) exits 1 and leaves no new state file; an existing one stays', async () => {
+    const taken = createServer();
+    await new Promise<void>((resolve) => taken.listen(0, '127.0.0.1', resolve));
+    const port = String((taken.address() as AddressInfo).port);
+    try {
+      const file = join(scratch, 'never-listened.db');
+      for (const extra of [[], ['--scenario', 'locked-account']]) {
+        const result = await runCliAsync(['mock', '--port', port, '--state', file, ...extra]);
+        assert.equal(result.status, 1, result.stderr);
+        assert.match(result.stderr, /EADDRINUSE/);
+        for (const suffix of ['', '-wal', '-shm']) assert.equal(existsSync(`${file}${suffix}`), false, `no ${file}${suffix} left behind (${extra.join(' ')})`);
+      }
+      const kept = join(scratch, 'kept-when-taken.db');
+      await (await start(kept)).stop();
+      const result = await runCliAsync(['mock', '--port', port, '--state', kept]);
+      assert.equal(result.status, 1, result.stderr);
+      assert.ok(existsSync(kept), 'a file that held a state is kept');
+    } finally {
+      taken.close();
+    }
+  });
+
+  it('a state file or directory it cannot write is refused in one line naming the file and the cause (exit 2)', async () => {
+    // Permissions do not bind root: run as nobody then.
+    const as = process.getuid?.() === 0 ? { uid: 65534, gid: 65534 } : {};
+    const shared = mkdtempSync(join(tmpdir(), 'grex-state-modes-'));
+    const open = join(shared, 'open');
+    const closed = join(shared, 'closed');
+    try {
+      mkdirSync(open);
+      mkdirSync(closed);
+      const readOnly = join(open, 'read-only.db');
+      await (await start(readOnly)).stop();
+      chmodSync(readOnly, 0o444);
+      const inClosed = join(closed, 'in-closed.db');
+      writeFileSync(inClosed, readFileSync(readOnly));
+      chmodSync(inClosed, 0o666);
+      for (const [directory, mode] of [[shared, 0o755], [open, 0o777], [closed, 0o555]] as [string, number][]) chmodSync(directory, mode);
+      for (const [path, expected] of [
+        [readOnly, /^grex-harness mock: .*read-only\.db is not writable \(permission denied\): the mock writes every change to its state file; make it writable, or use another --state file\n$/],
+        [inClosed, /^grex-harness mock: .*in-closed\.db: its directory .*closed is not writable \(permission denied\): the state file and its write-ahead log are written there/],
+        [join(closed, 'new.db'), /^grex-harness mock: .*new\.db: its directory .*closed is not writable \(permission denied\)/],
+        [join(shared, 'missing', 'new.db'), /^grex-harness mock: .*new\.db: no such directory .*missing\n$/],
+      ] as [string, RegExp][]) {
+        const before = existsSync(path) ? readFileSync(path) : undefined;
+        const result = await runCliAsync(['mock', '--port', '0', '--state', path], as);
+        assert.equal(result.status, 2, result.stderr);
+        assert.match(result.stderr, expected);
+        assert.equal(result.stderr.split('\n').length, 2, `one line: ${result.stderr}`);
+        if (before) assert.ok(readFileSync(path).equals(before), `${path} is left as it was`);
+        else assert.equal(existsSync(path), false);
+      }
+    } finally {
+      for (const directory of [shared, open, closed]) if (existsSync(directory)) chmodSync(directory, 0o755);
+      rmSync(shared, { recursive: true, force: true });
+    }
   });
 
   it('refuses a file it cannot continue from, with one line and exit 2, and reads nothing of it', async () => {

@@ -4,7 +4,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { SCENARIOS } from '../fixtures/scenarios/index.js';
+import { startMock } from '../mock/server.js';
 import { ROOT, runCliAsync, startCliMock, type StartedMock } from './support/cli.js';
+import { writeDemoContracts } from './support/demo-contracts.js';
 import { mockClient, type MockClient } from './support/mock.js';
 import { ok } from './support/state.js';
 
@@ -91,6 +93,16 @@ describe('mock --scenario', () => {
     assert.equal((await eolienAccount(again.client, accountNumber)).isLocked, true);
   });
 
+  it("locked-account on a mock serving G-REX's own documents (--contracts, the account's name renamed): the banner names the account", async () => {
+    const published = join(scratch, 'published');
+    writeDemoContracts(published);
+    const { mock, client } = await scenario('locked-account', ['--contracts', published]);
+    const [, accountNumber, name] = /account (\d{18}) \("([^"]*)"\)/.exec(mock.banner) as RegExpExecArray;
+    const served = await eolienAccount(client, accountNumber);
+    assert.equal(served.isLocked, true);
+    assert.equal(name, served.accountName, 'the name G-REX\'s document calls accountName');
+  });
+
   it('pending-export: Pending with Reserved certificates, Completed and Exported five minutes later on the clock', async () => {
     const { mock, client } = await scenario('pending-export');
     const transactionId = (/export ([0-9a-f-]{36})/.exec(mock.banner) as RegExpExecArray)[1];
@@ -120,6 +132,19 @@ describe('mock --scenario', () => {
     assert.equal((await client.read('volta-trader', `/transactionapi/AH/transactionapi/Transactions/${done.transactionId}`)).type, 'Transfer');
   });
 
+  it("each scenario's snapshot passes restore's checks: the situations are consistent documents", async () => {
+    for (const { name } of SCENARIOS) {
+      const running = await startMock({ port: 0, host: '127.0.0.1', scenario: name });
+      try {
+        const client = mockClient(running.url);
+        const restored = await client.admin('POST', '/__admin/restore', ok(await client.admin('POST', '/__admin/snapshot')));
+        assert.equal(restored.status, 200, `${name}: ${restored.text}`);
+      } finally {
+        await running.close();
+      }
+    }
+  });
+
   it('a snapshot file is a scenario; an unknown name or a refused file stops the start with exit 2', async () => {
     const { client: source } = await scenario('locked-account');
     const file = join(scratch, 'locked.json');
@@ -138,6 +163,21 @@ describe('mock --scenario', () => {
     const refused = await runCliAsync(['mock', '--port', '0', '--scenario', bad]);
     assert.equal(refused.status, 2);
     assert.match(refused.stderr, /bad\.json is not a state the mock can start from:\n {2}\(root\): must have required property 'clock'/);
+    // A file that is not JSON (the parser quotes it, new lines and all), or empty, or missing: one line naming it.
+    const notJson = join(scratch, 'notes.json');
+    writeFileSync(notJson, 'locked\nno\n');
+    const empty = join(scratch, 'empty.json');
+    writeFileSync(empty, '');
+    for (const [path, expected] of [
+      [notJson, /^grex-harness mock: .*notes\.json is not JSON \(Unexpected token .*\): a scenario file is a snapshot \(grex-harness snapshot save FILE\)\n$/],
+      [empty, /^grex-harness mock: .*empty\.json is empty: a scenario file is a snapshot/],
+      [join(scratch, 'missing.json'), /^grex-harness mock: .*missing\.json: no such file\n$/],
+    ] as [string, RegExp][]) {
+      const result = await runCliAsync(['mock', '--port', '0', '--scenario', path]);
+      assert.equal(result.status, 2, result.stderr);
+      assert.match(result.stderr, expected);
+      assert.equal(result.stderr.split('\n').length, 2, `one line: ${result.stderr}`);
+    }
     const off = await runCliAsync(['mock', '--port', '0', '--scenario', 'fair-use-edge', '--fair-use', 'off']);
     assert.equal(off.status, 2);
     assert.match(off.stderr, /fair-use-edge needs fair use on: drop --fair-use off/);

@@ -221,7 +221,11 @@ export class StateChecker {
   private readonly shapeErrors: () => ErrorObject[];
   private readonly validators = new Map<string, { validator: SchemaValidator; schemas: Record<string, object> }>();
 
-  constructor(contracts: ContractSet) {
+  /** `tenants`: the names of the B2C tenants the mock serves; a grant of another tenant could never be redeemed. */
+  constructor(
+    contracts: ContractSet,
+    private readonly tenants: ReadonlySet<string>,
+  ) {
     const ajv = new Ajv({ allErrors: true, strict: false });
     addFormats(ajv);
     const compiled = ajv.compile(DOCUMENT_SCHEMA);
@@ -246,7 +250,7 @@ export class StateChecker {
     }
     const document = value as StateDocument;
     this.checkRecords(document, problems);
-    if (problems.size === 0) consistencyProblems(document, problems);
+    if (problems.size === 0) consistencyProblems(document, this.tenants, problems);
     return problems.size === 0 ? { ok: true, document } : { ok: false, problems: problems.list() };
   }
 
@@ -296,7 +300,7 @@ class Problems {
 }
 
 /** What a schema cannot say: unique keys, references between records, volumes that match their ranges, no certificate in two bundles. */
-function consistencyProblems(document: StateDocument, problems: Problems): void {
+function consistencyProblems(document: StateDocument, tenants: ReadonlySet<string>, problems: Problems): void {
   const { registry, b2c } = document;
   const keyed = <T>(kind: string, items: T[], key: (item: T) => string, section = '/registry'): Set<string> => {
     const seen = new Set<string>();
@@ -327,13 +331,14 @@ function consistencyProblems(document: StateDocument, problems: Problems): void 
   keyed('blocks', document.firewall.blocks, (item) => item.client, '/firewall');
 
   if (!organizations.has(registry.issuingBody.organizationId)) problems.add(`/registry/issuingBody/organizationId: ${JSON.stringify(registry.issuingBody.organizationId)} is not an organisation`);
-  const references: [section: 'registry' | 'b2c', kind: string, field: string, known: Set<string>, what: string][] = [
+  const references: [section: 'registry' | 'b2c', kind: string, field: string, known: ReadonlySet<string>, what: string][] = [
     ['registry', 'users', 'organizationId', organizations, 'an organisation'],
     ['registry', 'accounts', 'organizationId', organizations, 'an organisation'],
     ['registry', 'accounts', 'parentAccountNumber', accounts, 'an account'],
     ['registry', 'devices', 'organizationId', organizations, 'an organisation'],
     ['registry', 'devices', 'issuingAccountNumber', accounts, 'an account'],
     ['registry', 'bundles', 'accountNumber', accounts, 'an account'],
+    ['registry', 'bundles', 'gsrn', devices, 'a device'],
     ['registry', 'transactions', 'fromAccountNumber', accounts, 'an account'],
     ['registry', 'transactions', 'toAccountNumber', accounts, 'an account'],
     ['registry', 'cancellations', 'transactionId', transactions, 'a transaction'],
@@ -343,13 +348,47 @@ function consistencyProblems(document: StateDocument, problems: Problems): void 
     ['registry', 'measurements', 'gsrn', devices, 'a device'],
     ['registry', 'issuanceRequests', 'gsrn', devices, 'a device'],
     ['b2c', 'authorizationCodes', 'userId', users, 'a user'],
+    ['b2c', 'authorizationCodes', 'tenant', tenants, 'a B2C tenant of the mock'],
     ['b2c', 'refreshTokens', 'userId', users, 'a user'],
+    ['b2c', 'refreshTokens', 'tenant', tenants, 'a B2C tenant of the mock'],
     ['b2c', 'mfaCodes', 'userId', users, 'a user'],
   ];
   for (const [section, kind, field, known, what] of references) {
     ((document[section] as unknown as Record<string, Record<string, unknown>[]>)[kind]).forEach((item, index) => {
       const value = item[field];
       if (typeof value === 'string' && !known.has(value)) problems.add(`/${section}/${kind}/${index}/${field}: ${JSON.stringify(value)} is not ${what}`);
+    });
+  }
+
+  // Accounts: a parent chain ends at an account without a parent (an account that is its own ancestor would be its own sub-account).
+  const parents = new Map(registry.accounts.map((account) => [account.accountNumber, account.parentAccountNumber]));
+  registry.accounts.forEach((account, index) => {
+    const seen = new Set([account.accountNumber]);
+    for (let parent = account.parentAccountNumber; parent !== null && parents.has(parent); parent = parents.get(parent) ?? null) {
+      if (seen.has(parent)) {
+        const cycle = seen.size === 1 ? 'the account is its own parent' : `a cycle of parents (${[...seen, parent].join(' -> ')})`;
+        problems.add(`/registry/accounts/${index}/parentAccountNumber: ${cycle}`);
+        break;
+      }
+      seen.add(parent);
+    }
+  });
+
+  // Transactions and scheduled items: the volume is what their ranges hold.
+  for (const kind of ['transactions', 'scheduled'] as const) {
+    (registry[kind] as { volumeMWh: number; bundles: { startCertificateId: string; endCertificateId: string }[] }[]).forEach((item, index) => {
+      let held = 0;
+      let ranges = true;
+      item.bundles.forEach((range, at) => {
+        const start = certificateSerial(range.startCertificateId);
+        const end = certificateSerial(range.endCertificateId);
+        if (start !== null && end !== null && start <= end) held += end - start + 1;
+        else {
+          ranges = false;
+          problems.add(`/registry/${kind}/${index}/bundles/${at}: the range ${range.startCertificateId}..${range.endCertificateId} is not a range of certificate ids`);
+        }
+      });
+      if (ranges && held !== item.volumeMWh) problems.add(`/registry/${kind}/${index}/volumeMWh: ${item.volumeMWh}, but its ranges hold ${held} certificates`);
     });
   }
 

@@ -1,4 +1,4 @@
-import { closeSync, existsSync, fdatasync, fdatasyncSync, fsyncSync, openSync, statSync } from 'node:fs';
+import { accessSync, closeSync, constants, existsSync, fdatasync, fdatasyncSync, fsyncSync, openSync, statSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { createRequire } from 'node:module';
 import type BetterSqlite3 from 'better-sqlite3';
@@ -61,6 +61,30 @@ function sqlite(): typeof BetterSqlite3 {
         'Install it beside grex-harness, its install script allowed (npm install --global --allow-scripts=better-sqlite3 better-sqlite3@12, or without --global in a project), or run the mock without --state (in memory).',
     );
   }
+}
+
+/**
+ * Why the mock could not keep its state in `path`, or undefined: the file
+ * (when it exists) must be readable and writable, and its directory writable
+ * (SQLite creates the file and keeps a write-ahead log beside it).
+ */
+function notWritable(path: string): string | undefined {
+  const directory = dirname(path);
+  if (!existsSync(directory)) return `${path}: no such directory ${directory}`;
+  const denied = (target: string, mode: number): string | undefined => {
+    try {
+      accessSync(target, mode);
+      return undefined;
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code;
+      return code === 'EACCES' || code === 'EPERM' ? 'permission denied' : code === 'EROFS' ? 'a read-only file system' : (error as Error).message;
+    }
+  };
+  const file = existsSync(path) ? denied(path, constants.R_OK | constants.W_OK) : undefined;
+  if (file) return `${path} is not writable (${file}): the mock writes every change to its state file; make it writable, or use another --state file`;
+  const folder = denied(directory, constants.W_OK | constants.X_OK);
+  if (folder) return `${path}: its directory ${directory} is not writable (${folder}): the state file and its write-ahead log are written there; make it writable, or use another --state file`;
+  return undefined;
 }
 
 /**
@@ -130,6 +154,9 @@ export class StateStore {
   static open(path: string): { store: StateStore; loaded?: { document: StateDocument; origin: StateOrigin } } {
     const Database = sqlite();
     const existed = existsSync(path) && statSync(path).size > 0;
+    // SQLite would open a file it cannot write read-only and fail later with "disk I/O error" or "attempt to write a readonly database".
+    const refusal = notWritable(path);
+    if (refusal) throw new StateFileError(refusal);
     let db: Database;
     try {
       db = new Database(path, { timeout: 1000 });
@@ -166,6 +193,7 @@ export class StateStore {
       const message = (error as Error).message;
       if (/not a database/i.test(message)) throw new StateFileError(`${path} is not a grex-harness state file (not an SQLite database)`);
       if (/locked|busy/i.test(message)) throw new StateFileError(`${path} is in use by another process (another grex-harness mock?)`);
+      if (/readonly|disk I\/O error/i.test(message)) throw new StateFileError(`${path} cannot be written (${message}): the mock writes every change to its state file, and a write-ahead log beside it`);
       throw new StateFileError(`${path}: ${message}`);
     }
   }

@@ -25,10 +25,12 @@ export function runCli(args: string[], options: { cwd?: string; env?: NodeJS.Pro
 /**
  * The same without blocking: a test that keeps HTTP connections open (to a
  * mock, a proxy) must not stall its event loop past their keep-alive time.
+ * `as`: another user to run it as (a test run by root that needs file
+ * permissions to hold).
  */
-export function runCliAsync(args: string[]): Promise<CliResult> {
+export function runCliAsync(args: string[], as: { uid?: number; gid?: number } = {}): Promise<CliResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', CLI, ...args], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, ['--import', 'tsx', CLI, ...args], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'], ...as });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
